@@ -1,0 +1,186 @@
+/*
+ * agent.c - turns a configuration into running plugin instances and runs
+ * one collection: read an input into a fresh batch, stamp it, hand it to
+ * every output, then publish it to the store (which takes ownership).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static int agent_label_compare(const void *a, const void *b)
+{
+    return strcmp(((const struct sonde_label *)a)->key, ((const struct sonde_label *)b)->key);
+}
+
+/* Adds or replaces a tag in a small list; strings are kept in `storage`. */
+static void agent_tag_set(struct agent_input *in, size_t *cap, const char *key, const char *value)
+{
+    for (size_t i = 0; i < in->nlp_tags; i++) {
+        if (strcmp(in->lp_tags[i].key, key) == 0) {
+            in->lp_tags[i].value = value;
+            return;
+        }
+    }
+    if (in->nlp_tags == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        in->lp_tags = sonde_xrealloc(in->lp_tags, *cap * sizeof(*in->lp_tags));
+    }
+    in->lp_tags[in->nlp_tags].key = key;
+    in->lp_tags[in->nlp_tags].value = value;
+    in->nlp_tags++;
+}
+
+/* host, then the agent's global tags, then the instance's own tags: later
+ * ones win, as in Telegraf. The strings belong to the configuration. */
+static void agent_input_tags(struct agent *agent, struct agent_input *in)
+{
+    size_t cap = 0;
+    const struct sonde_config *cfg = agent->config;
+    if (!cfg->omit_hostname && agent->hostname[0])
+        agent_tag_set(in, &cap, "host", agent->hostname);
+    for (size_t i = 0; i < cfg->global_tags.n; i++)
+        agent_tag_set(in, &cap, cfg->global_tags.keys[i], cfg->global_tags.values[i]);
+    for (size_t i = 0; i < in->cfg->tags.n; i++)
+        agent_tag_set(in, &cap, in->cfg->tags.keys[i], in->cfg->tags.values[i]);
+    if (in->nlp_tags)
+        qsort(in->lp_tags, in->nlp_tags, sizeof(*in->lp_tags), agent_label_compare);
+}
+
+int agent_init(struct agent *agent, struct sonde_config *config, const struct agent_paths *paths)
+{
+    memset(agent, 0, sizeof(*agent));
+    agent->config = config;
+    agent->paths = *paths;
+    agent->start_time_ns = clock_realtime_ns();
+    if (config->hostname && config->hostname[0])
+        snprintf(agent->hostname, sizeof(agent->hostname), "%s", config->hostname);
+    else if (gethostname(agent->hostname, sizeof(agent->hostname) - 1) < 0)
+        agent->hostname[0] = '\0';
+    pthread_mutex_init(&agent->wake_lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&agent->wake, &attr);
+    pthread_condattr_destroy(&attr);
+
+    int rc = 0;
+    agent->ninputs = config->ninputs;
+    agent->inputs = sonde_xcalloc(config->ninputs ? config->ninputs : 1, sizeof(*agent->inputs));
+    for (size_t i = 0; i < config->ninputs; i++) {
+        struct agent_input *in = &agent->inputs[i];
+        in->cfg = &config->inputs[i];
+        in->interval_ns = in->cfg->interval_ns ? in->cfg->interval_ns : config->interval_ns;
+        in->ctx = (struct sonde_context){.procfs = paths->procfs,
+                                         .sysfs = paths->sysfs,
+                                         .rootfs = paths->rootfs,
+                                         .hostname = agent->hostname,
+                                         .instance = in->cfg->name};
+        agent_input_tags(agent, in);
+        int r = in->cfg->plugin->init ? in->cfg->plugin->init(&in->state, in->cfg->config, &in->ctx)
+                                      : 0;
+        if (r < 0) {
+            sonde_log(SONDE_LOG_ERROR, "input %s: initialisation failed: %s", in->cfg->name,
+                      strerror(-r));
+            rc = -EINVAL;
+            continue;
+        }
+        in->ready = true;
+    }
+    agent->noutputs = config->noutputs;
+    agent->outputs =
+        sonde_xcalloc(config->noutputs ? config->noutputs : 1, sizeof(*agent->outputs));
+    for (size_t i = 0; i < config->noutputs; i++) {
+        struct agent_output *out = &agent->outputs[i];
+        out->cfg = &config->outputs[i];
+        struct sonde_context ctx = {.procfs = paths->procfs,
+                                    .sysfs = paths->sysfs,
+                                    .rootfs = paths->rootfs,
+                                    .hostname = agent->hostname,
+                                    .instance = out->cfg->name};
+        int r = out->cfg->plugin->init ? out->cfg->plugin->init(&out->state, out->cfg->config, &ctx)
+                                       : 0;
+        if (r < 0) {
+            sonde_log(SONDE_LOG_ERROR, "output %s: initialisation failed: %s", out->cfg->name,
+                      strerror(-r));
+            out->cfg = NULL;
+            rc = -EINVAL;
+        }
+    }
+    store_init(&agent->store, agent->ninputs + 1);
+    return rc;
+}
+
+/* NaN and infinite floats cannot be written as line protocol; they are
+ * counted here once per batch, whatever the outputs. */
+static uint64_t agent_count_nonfinite(const struct sonde_batch *batch)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < batch->npoints; i++) {
+        const struct sonde_point *p = batch->points[i];
+        for (size_t j = 0; j < p->nfields; j++)
+            n += p->fields[j].type == SONDE_FIELD_FLOAT && !isfinite(p->fields[j].v.f);
+    }
+    return n;
+}
+
+int agent_collect(struct agent *agent, struct agent_input *in)
+{
+    if (!in->ready)
+        return -EINVAL;
+    struct sonde_batch *batch = batch_new(in->cfg->name);
+    batch->timestamp_ns = clock_realtime_ns();
+    batch->lp_tags = in->lp_tags;
+    batch->nlp_tags = in->nlp_tags;
+    int64_t start = clock_monotonic_ns();
+    int rc = in->cfg->plugin->read(in->state, batch);
+    in->last_duration_s = (double)(clock_monotonic_ns() - start) / 1e9;
+    batch_finish(batch);
+    in->reads++;
+    in->last_rc = rc;
+    in->samples_skipped += batch->skipped;
+    if (rc < 0) {
+        in->errors++;
+        sonde_log(SONDE_LOG_WARN, "input %s: read failed: %s", in->cfg->name, strerror(-rc));
+    }
+    agent->lp_stats.nonfinite_fields += agent_count_nonfinite(batch);
+    for (size_t i = 0; i < agent->noutputs; i++) {
+        struct agent_output *out = &agent->outputs[i];
+        if (!out->cfg || !out->cfg->plugin->write)
+            continue;
+        out->writes++;
+        if (out->cfg->plugin->write(out->state, batch) < 0)
+            out->errors++;
+    }
+    store_publish(&agent->store, (size_t)(in - agent->inputs), batch);
+    return rc;
+}
+
+void agent_publish_self(struct agent *agent)
+{
+    store_publish(&agent->store, agent->ninputs, selfmetrics_batch(agent));
+}
+
+void agent_destroy(struct agent *agent)
+{
+    for (size_t i = 0; i < agent->ninputs; i++) {
+        struct agent_input *in = &agent->inputs[i];
+        if (in->ready && in->cfg->plugin->destroy)
+            in->cfg->plugin->destroy(in->state);
+        free(in->lp_tags);
+    }
+    for (size_t i = 0; i < agent->noutputs; i++) {
+        struct agent_output *out = &agent->outputs[i];
+        if (out->cfg && out->cfg->plugin->destroy)
+            out->cfg->plugin->destroy(out->state);
+    }
+    free(agent->inputs);
+    free(agent->outputs);
+    store_destroy(&agent->store);
+    pthread_cond_destroy(&agent->wake);
+    pthread_mutex_destroy(&agent->wake_lock);
+}

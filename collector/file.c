@@ -1,0 +1,113 @@
+/*
+ * file.c - reading kernel files. Files read every cycle stay open and are
+ * re-read from offset 0 with pread (procfs regenerates the content); a file
+ * that refuses pread (not seekable) is reopened each time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+
+void sonde_file_init(struct sonde_file *file, const char *path)
+{
+    memset(file, 0, sizeof(*file));
+    file->path = sonde_xstrdup(path);
+    file->fd = -1;
+}
+
+static int file_open(struct sonde_file *file)
+{
+    file->fd = open(file->path, O_RDONLY | O_CLOEXEC);
+    return file->fd < 0 ? -errno : 0;
+}
+
+/* Reads until EOF from offset 0, growing the buffer; returns 0 or -errno. */
+static int file_read_all(struct sonde_file *file)
+{
+    if (!file->buf) {
+        file->cap = 4096;
+        file->buf = sonde_xmalloc(file->cap);
+    }
+    file->len = 0;
+    for (;;) {
+        if (file->cap - file->len < 2) {
+            file->cap *= 2;
+            file->buf = sonde_xrealloc(file->buf, file->cap);
+        }
+        ssize_t n =
+            pread(file->fd, file->buf + file->len, file->cap - file->len - 1, (off_t)file->len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        file->len += (size_t)n;
+    }
+    file->buf[file->len] = '\0';
+    return 0;
+}
+
+int sonde_file_read(struct sonde_file *file)
+{
+    if (file->fd < 0) {
+        int rc = file_open(file);
+        if (rc < 0)
+            return rc;
+    }
+    int rc = file_read_all(file);
+    if (rc == -ESPIPE || rc == -EBADF || rc == -ENODEV) {
+        /* Not seekable, or the file went away under us: reopen once. */
+        close(file->fd);
+        rc = file_open(file);
+        if (rc == 0)
+            rc = file_read_all(file);
+    }
+    if (rc < 0 && file->fd >= 0) {
+        close(file->fd);
+        file->fd = -1;
+    }
+    return rc;
+}
+
+void sonde_file_close(struct sonde_file *file)
+{
+    if (file->fd >= 0)
+        close(file->fd);
+    free(file->path);
+    free(file->buf);
+    memset(file, 0, sizeof(*file));
+    file->fd = -1;
+}
+
+long sonde_read_small(const char *path, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return -EINVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len = 0;
+    while (len < cap - 1) {
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int err = -errno;
+            close(fd);
+            return err;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        len--;
+    buf[len] = '\0';
+    return (long)len;
+}

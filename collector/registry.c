@@ -1,0 +1,45 @@
+/*
+ * registry.c - the one table of every plugin compiled into sonde. Adding a
+ * plugin: its file in plugins/, one line here.
+ */
+#include <string.h>
+
+#include "config.h"
+
+extern const struct sonde_plugin sonde_plugin_cpu, sonde_plugin_mem, sonde_plugin_swap,
+    sonde_plugin_system, sonde_plugin_kernel, sonde_plugin_net, sonde_plugin_diskio,
+    sonde_plugin_disk, sonde_plugin_stdout;
+
+const struct sonde_plugin *const sonde_registry[] = {
+    /* inputs */
+    &sonde_plugin_cpu,
+    &sonde_plugin_mem,
+    &sonde_plugin_swap,
+    &sonde_plugin_system,
+    &sonde_plugin_kernel,
+    &sonde_plugin_net,
+    &sonde_plugin_diskio,
+    &sonde_plugin_disk,
+    /* outputs */
+    &sonde_plugin_stdout,
+    NULL,
+};
+
+/* Other names users know a plugin by (Telegraf's and node_exporter's). */
+static const struct {
+    const char *alias, *name;
+} registry_aliases[] = {
+    {"memory", "mem"}, {"meminfo", "mem"},    {"diskstats", "diskio"}, {"filesystem", "disk"},
+    {"netdev", "net"}, {"loadavg", "system"}, {"stat", "kernel"},
+};
+
+const struct sonde_plugin *registry_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(registry_aliases) / sizeof(registry_aliases[0]); i++)
+        if (strcmp(registry_aliases[i].alias, name) == 0)
+            name = registry_aliases[i].name;
+    for (size_t i = 0; sonde_registry[i]; i++)
+        if (strcmp(sonde_registry[i]->name, name) == 0)
+            return sonde_registry[i];
+    return NULL;
+}

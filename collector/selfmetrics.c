@@ -1,0 +1,116 @@
+/*
+ * selfmetrics.c - sonde's own metrics (sonde_*), published to the store as
+ * one more batch after each collection round: build info, per-input read
+ * duration, reads, errors and skips, scrapes served, line-protocol fields
+ * skipped, and the process_* metrics Prometheus clients conventionally
+ * export. Scrape counts are as of the last round: counting each scrape in
+ * the body would force a re-render on every scrape.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static const struct sonde_family fam_build_info = {
+    "sonde_build_info", SONDE_GAUGE, "A metric with a constant '1' value labeled by version."};
+static const struct sonde_family fam_read_duration = {
+    "sonde_input_read_duration_seconds", SONDE_GAUGE, "Duration of the input's last read."};
+static const struct sonde_family fam_read_success = {"sonde_input_read_success", SONDE_GAUGE,
+                                                     "Whether the input's last read succeeded."};
+static const struct sonde_family fam_reads = {"sonde_input_reads_total", SONDE_COUNTER,
+                                              "Reads of the input."};
+static const struct sonde_family fam_read_errors = {"sonde_input_read_errors_total", SONDE_COUNTER,
+                                                    "Failed reads of the input."};
+static const struct sonde_family fam_cycles_skipped = {
+    "sonde_input_cycles_skipped_total", SONDE_COUNTER,
+    "Collection ticks skipped because the previous read overran its interval."};
+static const struct sonde_family fam_samples_skipped = {
+    "sonde_input_samples_skipped_total", SONDE_COUNTER,
+    "Malformed values the input skipped (bad lines, unparsable numbers)."};
+static const struct sonde_family fam_scrapes = {"sonde_http_scrapes_total", SONDE_COUNTER,
+                                                "Scrapes of the metrics endpoint served."};
+static const struct sonde_family fam_scrape_errors = {
+    "sonde_http_scrape_errors_total", SONDE_COUNTER,
+    "Endpoint requests answered with an error status."};
+static const struct sonde_family fam_lp_skipped = {
+    "sonde_lineprotocol_fields_skipped_total", SONDE_COUNTER,
+    "NaN or infinite fields left out of line protocol."};
+static const struct sonde_family fam_output_writes = {"sonde_output_writes_total", SONDE_COUNTER,
+                                                      "Batches handed to the output."};
+static const struct sonde_family fam_output_errors = {
+    "sonde_output_write_errors_total", SONDE_COUNTER, "Batches the output failed to take."};
+static const struct sonde_family fam_cpu = {"process_cpu_seconds_total", SONDE_COUNTER,
+                                            "Total user and system CPU time spent in seconds."};
+static const struct sonde_family fam_rss = {"process_resident_memory_bytes", SONDE_GAUGE,
+                                            "Resident memory size in bytes."};
+static const struct sonde_family fam_vsz = {"process_virtual_memory_bytes", SONDE_GAUGE,
+                                            "Virtual memory size in bytes."};
+static const struct sonde_family fam_start = {
+    "process_start_time_seconds", SONDE_GAUGE,
+    "Start time of the process since unix epoch in seconds."};
+
+/* CPU seconds and memory of this process from /proc/self/stat. */
+static void selfmetrics_process(struct sonde_batch *b)
+{
+    char buf[1024];
+    if (sonde_read_small("/proc/self/stat", buf, sizeof(buf)) < 0)
+        return;
+    const char *p = strrchr(buf, ')');
+    if (!p)
+        return;
+    /* Fields after the command: state(3) ... utime(14) stime(15) ...
+     * vsize(23) rss(24). */
+    unsigned long long v[24] = {0};
+    int field = 3;
+    for (p += 2; *p && field <= 24;) {
+        while (*p == ' ')
+            p++;
+        char *end;
+        unsigned long long x = strtoull(p, &end, 10);
+        if (end != p)
+            v[field - 1] = x;
+        p = strchr(p, ' ');
+        if (!p)
+            break;
+        field++;
+    }
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    long page = sysconf(_SC_PAGESIZE);
+    sonde_emit(b, &fam_cpu, (double)(v[13] + v[14]) / hz, NULL);
+    sonde_emit(b, &fam_vsz, (double)v[22], NULL);
+    sonde_emit(b, &fam_rss, (double)v[23] * (double)page, NULL);
+}
+
+struct sonde_batch *selfmetrics_batch(struct agent *agent)
+{
+    struct sonde_batch *b = batch_new("sonde");
+    b->timestamp_ns = clock_realtime_ns();
+    sonde_emit(b, &fam_build_info, 1, "version", SONDE_VERSION, NULL);
+    for (size_t i = 0; i < agent->ninputs; i++) {
+        const struct agent_input *in = &agent->inputs[i];
+        const char *name = in->cfg->name;
+        sonde_emit(b, &fam_read_duration, in->last_duration_s, "input", name, NULL);
+        sonde_emit(b, &fam_read_success, in->ready && in->reads && in->last_rc == 0, "input", name,
+                   NULL);
+        sonde_emit(b, &fam_reads, (double)in->reads, "input", name, NULL);
+        sonde_emit(b, &fam_read_errors, (double)in->errors, "input", name, NULL);
+        sonde_emit(b, &fam_cycles_skipped, (double)in->cycles_skipped, "input", name, NULL);
+        sonde_emit(b, &fam_samples_skipped, (double)in->samples_skipped, "input", name, NULL);
+    }
+    for (size_t i = 0; i < agent->noutputs; i++) {
+        const struct agent_output *out = &agent->outputs[i];
+        if (!out->cfg)
+            continue;
+        sonde_emit(b, &fam_output_writes, (double)out->writes, "output", out->cfg->name, NULL);
+        sonde_emit(b, &fam_output_errors, (double)out->errors, "output", out->cfg->name, NULL);
+    }
+    sonde_emit(b, &fam_scrapes, (double)atomic_load(&agent->scrapes), NULL);
+    sonde_emit(b, &fam_scrape_errors, (double)atomic_load(&agent->scrape_errors), NULL);
+    sonde_emit(b, &fam_lp_skipped, (double)agent->lp_stats.nonfinite_fields, NULL);
+    selfmetrics_process(b);
+    sonde_emit(b, &fam_start, (double)agent->start_time_ns / 1e9, NULL);
+    batch_finish(b);
+    return b;
+}

@@ -1,0 +1,48 @@
+/*
+ * store.c - the latest batch of each input instance, for the endpoint.
+ * Invariant: a slot holds the newest complete batch or NULL; a batch is
+ * freed only after it has been replaced, and rendering holds the lock, so a
+ * render never sees a freed batch. The generation counter lets the endpoint
+ * re-render only when something changed.
+ */
+#include <stdlib.h>
+
+#include "agent.h"
+
+void store_init(struct store *store, size_t nslots)
+{
+    pthread_mutex_init(&store->lock, NULL);
+    store->slots = sonde_xcalloc(nslots ? nslots : 1, sizeof(*store->slots));
+    store->nslots = nslots;
+    atomic_store(&store->generation, 1);
+}
+
+void store_publish(struct store *store, size_t slot, struct sonde_batch *batch)
+{
+    pthread_mutex_lock(&store->lock);
+    struct sonde_batch *old = store->slots[slot];
+    store->slots[slot] = batch;
+    atomic_fetch_add(&store->generation, 1);
+    pthread_mutex_unlock(&store->lock);
+    batch_free(old);
+}
+
+uint64_t store_render(struct store *store, struct sonde_buf *out, enum expo_format format)
+{
+    pthread_mutex_lock(&store->lock);
+    uint64_t generation = atomic_load(&store->generation);
+    struct expo_source src = {.batches = (const struct sonde_batch *const *)store->slots,
+                              .nbatches = store->nslots};
+    expo_render(out, &src, format);
+    pthread_mutex_unlock(&store->lock);
+    return generation;
+}
+
+void store_destroy(struct store *store)
+{
+    for (size_t i = 0; i < store->nslots; i++)
+        batch_free(store->slots[i]);
+    free(store->slots);
+    store->slots = NULL;
+    pthread_mutex_destroy(&store->lock);
+}

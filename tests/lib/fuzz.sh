@@ -1,0 +1,59 @@
+#!/bin/sh
+# make fuzz: every harness under libFuzzer with ASan and UBSan for
+# FUZZ_SECONDS each (default 10), starting from the fixtures as corpus.
+# A crash, leak or sanitizer report fails; reproducers stay in build-fuzz/.
+set -u
+cd "$(dirname "$0")/../.."
+dir=build-fuzz
+seconds=${FUZZ_SECONDS:-10}
+cc=clang
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Icollector -fsanitize=fuzzer,address,undefined"
+libs="-Wl,--start-group $dir/libsonde_plugins.a $dir/libsonde_core.a -Wl,--end-group \
+    $(pkg-config --libs libmicrohttpd yaml-0.1 zlib) -lpthread -lm"
+# harness name : plugin : file under the fixture tree : fixture tree
+targets="
+config:::tests/fixtures
+http:::tests/fixtures
+cpu_stat:cpu:proc/stat:tests/fixtures/cpu
+kernel_stat:kernel:proc/stat:tests/fixtures/kernel
+system_loadavg:system:proc/loadavg:tests/fixtures/system
+system_uptime:system:proc/uptime:tests/fixtures/system
+mem_meminfo:mem:proc/meminfo:tests/fixtures/mem
+swap_vmstat:swap:proc/vmstat:tests/fixtures/swap
+net_dev:net:proc/net/dev:tests/fixtures/net
+diskio_diskstats:diskio:proc/diskstats:tests/fixtures/diskio
+disk_mountinfo:disk:proc/1/mountinfo:tests/fixtures/disk
+"
+passed=0 failed=0
+for t in $targets; do
+    name=${t%%:*}; rest=${t#*:}
+    plugin=${rest%%:*}; rest=${rest#*:}
+    file=${rest%%:*}; fixtures=${rest#*:}
+    bin=$dir/fuzz_$name
+    if [ -z "$plugin" ]; then
+        $cc $cflags -o "$bin" "tests/fuzz/fuzz_$name.c" $libs || { failed=$((failed + 1)); continue; }
+    else
+        $cc $cflags -DFUZZ_PLUGIN="$plugin" -DFUZZ_FILE="\"$file\"" \
+            -DFUZZ_FIXTURES="\"$fixtures\"" -o "$bin" tests/fuzz/fuzz_procfile.c $libs ||
+            { failed=$((failed + 1)); continue; }
+    fi
+    corpus=$dir/corpus_$name
+    mkdir -p "$corpus"
+    if [ -n "$plugin" ]; then
+        find "tests/fixtures/$plugin" -type f -size -64k -exec cp {} "$corpus/" \; 2>/dev/null
+    elif [ "$name" = config ]; then
+        cp packaging/sonde.yaml "$corpus/"
+    fi
+    if (cd "$dir" && "./fuzz_$name" -max_total_time="$seconds" -max_len=16384 \
+        -print_final_stats=0 "corpus_$name" >"fuzz_$name.log" 2>&1); then
+        echo "ok - fuzz $name ($seconds s)"
+        passed=$((passed + 1))
+    else
+        echo "not ok - fuzz $name: see $dir/fuzz_$name.log"
+        tail -30 "$dir/fuzz_$name.log"
+        failed=$((failed + 1))
+    fi
+done
+rm -rf /tmp/sonde-fuzz-*
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
