@@ -11,6 +11,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,8 @@ static const char *option_type_name(enum sonde_option_type type)
         return "a duration like 100ms, 10s or 1m";
     case SONDE_OPT_SIZE:
         return "a size like 4096, 64MiB or 1GB";
+    case SONDE_OPT_REGEX:
+        return "a POSIX extended regular expression";
     case SONDE_OPT_STRING_LIST:
         return "a list of strings";
     case SONDE_OPT_STRING_MAP:
@@ -236,6 +239,15 @@ static int option_set_scalar(const struct sonde_option *opt, void *slot, const c
         return config_parse_duration(text, slot);
     case SONDE_OPT_SIZE:
         return config_parse_size(text, slot);
+    case SONDE_OPT_REGEX: {
+        regex_t re;
+        if (regcomp(&re, text, REG_EXTENDED | REG_NOSUB) != 0)
+            return -EINVAL;
+        regfree(&re);
+        free(*(char **)slot);
+        *(char **)slot = sonde_xstrdup(text);
+        return 0;
+    }
     default:
         return -EINVAL;
     }
@@ -312,7 +324,7 @@ void config_options_free(const struct sonde_option *options, void *base)
 {
     for (const struct sonde_option *opt = options; opt && opt->name; opt++) {
         void *slot = (char *)base + opt->offset;
-        if (opt->type == SONDE_OPT_STRING) {
+        if (opt->type == SONDE_OPT_STRING || opt->type == SONDE_OPT_REGEX) {
             free(*(char **)slot);
             *(char **)slot = NULL;
         } else if (opt->type == SONDE_OPT_STRING_LIST) {

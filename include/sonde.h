@@ -197,6 +197,7 @@ enum sonde_option_type {
     SONDE_OPT_INT,         /* int64_t */
     SONDE_OPT_DURATION,    /* int64_t nanoseconds: "100ms", "10s", "1m" */
     SONDE_OPT_SIZE,        /* uint64_t bytes: "64MiB", "1GB", "4096" */
+    SONDE_OPT_REGEX,       /* char *: a POSIX extended regex, checked by the core */
     SONDE_OPT_STRING_LIST, /* struct sonde_strings */
     SONDE_OPT_STRING_MAP   /* struct sonde_string_map */
 };
@@ -218,7 +219,8 @@ struct sonde_option {
     const char *name;            /* YAML key */
     enum sonde_option_type type; /* how to parse it */
     size_t offset;               /* offsetof(struct plugin_config, field) */
-    const char *default_value;   /* parsed like a YAML value; NULL: zero */
+    const char *default_value;   /* text as a user would write it; lists:
+                                    comma-separated; NULL: zero */
     bool required;               /* missing key is a configuration error */
     const char *help;            /* one line, for docs and --help-plugins */
 };

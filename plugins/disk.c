@@ -45,10 +45,10 @@ struct disk_config {
 };
 
 static const struct sonde_option disk_options[] = {
-    {"mount_points_exclude", SONDE_OPT_STRING, offsetof(struct disk_config, mount_points_exclude),
+    {"mount_points_exclude", SONDE_OPT_REGEX, offsetof(struct disk_config, mount_points_exclude),
      DISK_DEFAULT_MOUNT_POINTS_EXCLUDE, false,
      "Prometheus only: POSIX extended regex of mount points to leave out (node_exporter's)"},
-    {"fs_types_exclude", SONDE_OPT_STRING, offsetof(struct disk_config, fs_types_exclude),
+    {"fs_types_exclude", SONDE_OPT_REGEX, offsetof(struct disk_config, fs_types_exclude),
      DISK_DEFAULT_FS_TYPES_EXCLUDE, false,
      "Prometheus only: POSIX extended regex of filesystem types to leave out (node_exporter's)"},
     {"ignore_fs", SONDE_OPT_STRING_LIST, offsetof(struct disk_config, ignore_fs),

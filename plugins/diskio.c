@@ -34,7 +34,7 @@ struct diskio_config {
 };
 
 static const struct sonde_option diskio_options[] = {
-    {"devices_exclude", SONDE_OPT_STRING, offsetof(struct diskio_config, devices_exclude),
+    {"devices_exclude", SONDE_OPT_REGEX, offsetof(struct diskio_config, devices_exclude),
      DISKIO_DEFAULT_EXCLUDE, false,
      "Prometheus only: POSIX extended regex of devices to leave out (node_exporter's default)"},
     {"devices", SONDE_OPT_STRING_LIST, offsetof(struct diskio_config, devices), NULL, false,

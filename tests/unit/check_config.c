@@ -126,6 +126,9 @@ START_TEST(test_errors_have_positions)
     expect_error("outputs:\n  cpu: {}\n", "test.yaml:2:3: outputs: unknown output plugin");
     expect_error("web:\n  max_connections: lots\n",
                  "test.yaml:2:20: web: option max_connections: expected an integer");
+    expect_error("inputs:\n  disk: {fs_types_exclude: \"^(tmpfs\"}\n",
+                 "test.yaml:2:28: input disk: option fs_types_exclude: expected a POSIX extended "
+                 "regular expression, got \"^(tmpfs\"");
     expect_error("web: [1, 2]\n", "test.yaml:1:6: web: expected a map of options");
     expect_error("bogus: 1\n", "test.yaml:1:1: unknown section \"bogus\"");
     expect_error("agent:\n  global_tags: [a]\n", "test.yaml:2:16: agent: option global_tags");
