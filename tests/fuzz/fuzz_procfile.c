@@ -33,10 +33,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(fuzz_root))
         abort();
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "cp -r %s/. %s/ 2>/dev/null; mkdir -p %s/proc %s/sys", FUZZ_FIXTURES,
-             fuzz_root, fuzz_root, fuzz_root);
-    if (system(cmd) != 0)
-        abort();
+    snprintf(cmd, sizeof(cmd),
+             "cp -r %s/. %s/ 2>/dev/null; mkdir -p %s/proc %s/sys $(dirname %s/%s)", FUZZ_FIXTURES,
+             fuzz_root, fuzz_root, fuzz_root, fuzz_root, FUZZ_FILE);
+    (void)!system(cmd); /* a fixture tree that partly failed to copy is still usable */
     log_set_level(SONDE_LOG_ERROR);
     return 0;
 }
@@ -48,8 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(procfs, sizeof(procfs), "%s/proc", fuzz_root);
     snprintf(sysfs, sizeof(sysfs), "%s/sys", fuzz_root);
     FILE *f = fopen(path, "wb");
-    if (!f)
+    if (!f) {
+        perror(path);
         abort();
+    }
     fwrite(data, 1, size, f);
     fclose(f);
 
