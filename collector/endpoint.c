@@ -104,6 +104,7 @@ static enum MHD_Result endpoint_metrics(struct endpoint *ep, struct MHD_Connecti
     if (!*slot) {
         struct sonde_buf body = {0};
         ep->generation = store_render(&ep->agent->store, &body, format);
+        atomic_fetch_add(&ep->agent->renders, 1);
         size_t len = body.len;
         char *data = body.data ? body.data : sonde_xstrdup("");
         if (gzip) {

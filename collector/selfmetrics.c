@@ -34,6 +34,9 @@ static const struct sonde_family fam_scrapes = {"sonde_http_scrapes_total", SOND
 static const struct sonde_family fam_scrape_errors = {
     "sonde_http_scrape_errors_total", SONDE_COUNTER,
     "Endpoint requests answered with an error status."};
+static const struct sonde_family fam_renders = {
+    "sonde_http_renders_total", SONDE_COUNTER,
+    "Metric bodies rendered; scrapes between two collections share one rendering."};
 static const struct sonde_family fam_lp_skipped = {
     "sonde_lineprotocol_fields_skipped_total", SONDE_COUNTER,
     "NaN or infinite fields left out of line protocol."};
@@ -108,6 +111,7 @@ struct sonde_batch *selfmetrics_batch(struct agent *agent)
     }
     sonde_emit(b, &fam_scrapes, (double)atomic_load(&agent->scrapes), NULL);
     sonde_emit(b, &fam_scrape_errors, (double)atomic_load(&agent->scrape_errors), NULL);
+    sonde_emit(b, &fam_renders, (double)atomic_load(&agent->renders), NULL);
     sonde_emit(b, &fam_lp_skipped, (double)agent->lp_stats.nonfinite_fields, NULL);
     selfmetrics_process(b);
     sonde_emit(b, &fam_start, (double)agent->start_time_ns / 1e9, NULL);
