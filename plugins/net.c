@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <net/if.h>
+#include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 struct net_config {
     struct sonde_strings interfaces; /* glob patterns; empty: Telegraf's default choice */
     bool ignore_protocol_stats;      /* true: no interface=all point */
+    char *devices_exclude;           /* regex; Prometheus only; empty: none */
 };
 
 static const struct sonde_option net_options[] = {
@@ -24,6 +26,8 @@ static const struct sonde_option net_options[] = {
      "Interfaces (glob patterns) written as line protocol; empty: every up, non-loopback one"},
     {"ignore_protocol_stats", SONDE_OPT_BOOL, offsetof(struct net_config, ignore_protocol_stats),
      "true", false, "Leave out the net,interface=all point of /proc/net/snmp counters"},
+    {"devices_exclude", SONDE_OPT_REGEX, offsetof(struct net_config, devices_exclude), "", false,
+     "Devices left out of node_network_* (node_exporter's --collector.netdev.device-exclude)"},
     {NULL},
 };
 
@@ -334,6 +338,8 @@ struct net_state {
     struct sonde_file snmp;          /* <procfs>/net/snmp, read only for protocol stats */
     struct net_devs devs;            /* reused parse results */
     struct net_protos protos;
+    regex_t exclude; /* compiled devices_exclude, when has_exclude */
+    bool has_exclude;
 };
 
 static int net_init(void **state, const void *config, const struct sonde_context *ctx)
@@ -344,6 +350,13 @@ static int net_init(void **state, const void *config, const struct sonde_context
         return -ENAMETOOLONG;
     struct net_state *st = sonde_xcalloc(1, sizeof(*st));
     st->config = config;
+    if (st->config->devices_exclude && st->config->devices_exclude[0]) {
+        if (regcomp(&st->exclude, st->config->devices_exclude, REG_EXTENDED | REG_NOSUB) != 0) {
+            free(st);
+            return -EINVAL; /* the core checked it already; unreachable in practice */
+        }
+        st->has_exclude = true;
+    }
     st->sysfs = sonde_xstrdup(ctx->sysfs);
     sonde_file_init(&st->dev, dev);
     sonde_file_init(&st->snmp, snmp);
@@ -392,10 +405,12 @@ static int64_t net_int(uint64_t v)
 static void net_emit_dev(const struct net_state *st, const struct net_dev *dev,
                          struct sonde_batch *batch)
 {
-    /* Every interface, lo included (node_exporter's upstream default); the
-     * double loses precision above 2^53, as node_exporter's does. */
-    for (size_t c = 0; c < NET_NCOLUMNS; c++)
-        sonde_emit(batch, &net_families[c], (double)dev->column[c], "device", dev->name, NULL);
+    /* Every interface not excluded, lo included (node_exporter's upstream
+     * default); the double loses precision above 2^53, as node_exporter's
+     * does. */
+    if (!st->has_exclude || regexec(&st->exclude, dev->name, 0, NULL, 0) != 0)
+        for (size_t c = 0; c < NET_NCOLUMNS; c++)
+            sonde_emit(batch, &net_families[c], (double)dev->column[c], "device", dev->name, NULL);
 
     if (!net_lp_wanted(st, dev->name))
         return;
@@ -450,6 +465,8 @@ static void net_destroy(void *state)
     sonde_file_close(&st->snmp);
     net_devs_free(&st->devs);
     net_protos_free(&st->protos);
+    if (st->has_exclude)
+        regfree(&st->exclude);
     free(st->sysfs);
     free(st);
 }

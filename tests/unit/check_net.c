@@ -254,6 +254,19 @@ START_TEST(test_interfaces_option)
 }
 END_TEST
 
+START_TEST(test_devices_exclude_option)
+{
+    struct net_config cfg = {.ignore_protocol_stats = true, .devices_exclude = "^(lo|ifb[0-9]+)$"};
+    struct sonde_batch *b = batch_new("net");
+    ck_assert_int_eq(net_read_dir(FIXTURES "/net", &cfg, b), 0);
+    ck_assert_uint_eq(b->nseries, 16); /* eth0 only */
+    ck_assert_ptr_null(series_find(b, "node_network_receive_bytes_total", "device", "lo", NULL));
+    ck_assert_double_eq(net_value(b, "node_network_receive_bytes_total", "eth0"), 65403706.0);
+    ck_assert_uint_eq(b->npoints, 1); /* line protocol is not filtered by it */
+    batch_free(b);
+}
+END_TEST
+
 START_TEST(test_parse_snmp_fixture)
 {
     char *buf = fixture_read("net/proc/net/snmp");
@@ -360,6 +373,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, test_read_empty);
     tcase_add_test(tc, test_read_missing);
     tcase_add_test(tc, test_interfaces_option);
+    tcase_add_test(tc, test_devices_exclude_option);
     tcase_add_test(tc, test_parse_snmp_fixture);
     tcase_add_test(tc, test_read_protocols);
     tcase_add_test(tc, test_read_protocols_odd);
