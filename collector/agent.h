@@ -68,7 +68,7 @@ struct agent {
     struct sonde_lp_stats lp_stats; /* summed over outputs' encodings */
     _Atomic uint64_t scrapes;       /* endpoint requests served */
     _Atomic uint64_t scrape_errors;
-    _Atomic uint64_t renders;       /* bodies rendered (not served from cache) */
+    _Atomic uint64_t renders; /* bodies rendered (not served from cache) */
 
     uint64_t rounds;     /* collection rounds done */
     uint64_t max_rounds; /* 0: run until stopped; else stop after this many */
