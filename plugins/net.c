@@ -402,15 +402,42 @@ static int64_t net_int(uint64_t v)
     return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
+static const struct sonde_family net_nohandler_family = {
+    "node_network_receive_nohandler_total", SONDE_COUNTER,
+    "Network device statistic receive_nohandler."};
+
+/* rx_nohandler is not in /proc/net/dev; node_exporter gets it over netlink,
+ * we from sysfs. Absent (old kernel, no sysfs): no series, as there. */
+static void net_emit_nohandler(const struct net_state *st, const char *name,
+                               struct sonde_batch *batch)
+{
+    char path[4096], text[32];
+    if (strchr(name, '/') ||
+        snprintf(path, sizeof(path), "%s/class/net/%s/statistics/rx_nohandler", st->sysfs, name) >=
+            (int)sizeof(path) ||
+        sonde_read_small(path, text, sizeof(text)) <= 0)
+        return;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end) {
+        batch->skipped++;
+        return;
+    }
+    sonde_emit(batch, &net_nohandler_family, (double)v, "device", name, NULL);
+}
+
 static void net_emit_dev(const struct net_state *st, const struct net_dev *dev,
                          struct sonde_batch *batch)
 {
     /* Every interface not excluded, lo included (node_exporter's upstream
      * default); the double loses precision above 2^53, as node_exporter's
      * does. */
-    if (!st->has_exclude || regexec(&st->exclude, dev->name, 0, NULL, 0) != 0)
+    if (!st->has_exclude || regexec(&st->exclude, dev->name, 0, NULL, 0) != 0) {
         for (size_t c = 0; c < NET_NCOLUMNS; c++)
             sonde_emit(batch, &net_families[c], (double)dev->column[c], "device", dev->name, NULL);
+        net_emit_nohandler(st, dev->name, batch);
+    }
 
     if (!net_lp_wanted(st, dev->name))
         return;

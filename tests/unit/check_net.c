@@ -146,9 +146,11 @@ START_TEST(test_read_fixture)
     struct sonde_batch *b = batch_new("net");
     ck_assert_int_eq(net_read_dir(FIXTURES "/net", &cfg, b), 0);
     ck_assert_uint_eq(b->skipped, 0);
-    ck_assert_uint_eq(b->nseries, 4 * 16);
+    ck_assert_uint_eq(b->nseries, 4 * 17); /* 16 columns and rx_nohandler from sysfs */
     for (size_t c = 0; c < NET_NCOLUMNS; c++)
         ck_assert_uint_eq(series_count(b, net_families[c].name), 4);
+    ck_assert_double_eq(net_value(b, "node_network_receive_nohandler_total", "eth0"), 7.0);
+    ck_assert_double_eq(net_value(b, "node_network_receive_nohandler_total", "lo"), 0.0);
     ck_assert_double_eq(net_value(b, "node_network_receive_bytes_total", "eth0"), 65403706.0);
     ck_assert_double_eq(net_value(b, "node_network_receive_packets_total", "eth0"), 1925.0);
     ck_assert_double_eq(net_value(b, "node_network_transmit_bytes_total", "eth0"), 92430.0);
@@ -242,7 +244,7 @@ START_TEST(test_interfaces_option)
     struct net_config cfg = {.interfaces = {items, 2}, .ignore_protocol_stats = true};
     struct sonde_batch *b = batch_new("net");
     ck_assert_int_eq(net_read_dir(FIXTURES "/net", &cfg, b), 0);
-    ck_assert_uint_eq(b->nseries, 4 * 16); /* Prometheus is not filtered */
+    ck_assert_uint_eq(b->nseries, 4 * 17); /* Prometheus is not filtered */
     ck_assert_uint_eq(b->npoints, 3);
     ck_assert_ptr_nonnull(point_find(b, "net", "interface", "lo", NULL));
     ck_assert_ptr_nonnull(point_find(b, "net", "interface", "ifb0", NULL));
@@ -259,7 +261,7 @@ START_TEST(test_devices_exclude_option)
     struct net_config cfg = {.ignore_protocol_stats = true, .devices_exclude = "^(lo|ifb[0-9]+)$"};
     struct sonde_batch *b = batch_new("net");
     ck_assert_int_eq(net_read_dir(FIXTURES "/net", &cfg, b), 0);
-    ck_assert_uint_eq(b->nseries, 16); /* eth0 only */
+    ck_assert_uint_eq(b->nseries, 17); /* eth0 only */
     ck_assert_ptr_null(series_find(b, "node_network_receive_bytes_total", "device", "lo", NULL));
     ck_assert_double_eq(net_value(b, "node_network_receive_bytes_total", "eth0"), 65403706.0);
     ck_assert_uint_eq(b->npoints, 1); /* line protocol is not filtered by it */
@@ -351,7 +353,7 @@ START_TEST(test_read_twice)
     for (int i = 0; i < 2; i++) {
         struct sonde_batch *b = batch_new("net");
         ck_assert_int_eq(sonde_plugin_net.read(state, b), 0);
-        ck_assert_uint_eq(b->nseries, 64);
+        ck_assert_uint_eq(b->nseries, 68);
         ck_assert_uint_eq(b->npoints, 2);
         batch_free(b);
     }
