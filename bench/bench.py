@@ -1,0 +1,655 @@
+#!/usr/bin/env python3
+# bench.py - drives sonde, node_exporter, collectd, the read-files floor and wrk on loopback and
+# prints the comparison report (called by bench/run.sh; stdlib only). Every child is tracked
+# and ended by its pid on any exit; every wait has a deadline.
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+CHILDREN = []  # Popen objects still to be ended on exit
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+INTERVAL = 0.2  # collection interval and scrape period, seconds
+
+NE_EQUIV = [
+    "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
+    "--collector.loadavg", "--collector.stat", "--collector.netdev", "--collector.diskstats",
+    "--collector.filesystem", "--collector.vmstat",
+]
+# Filesystem types node_exporter's filesystem collector skips by default; collectd's df plugin
+# is told to skip the same, so both stat the same filesystems.
+SKIP_FS = ["autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs", "devpts",
+           "devtmpfs", "fusectl", "hugetlbfs", "iso9660", "mqueue", "nsfs", "overlay", "proc",
+           "procfs", "pstore", "rpc_pipefs", "securityfs", "selinuxfs", "squashfs", "sysfs",
+           "tracefs"]
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+def spawn(argv, logpath):
+    with open(logpath, "ab") as out:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    CHILDREN.append(p)
+    return p
+
+
+def stop(p, grace=5.0):
+    """SIGTERM, then SIGKILL after `grace` seconds; always reaps."""
+    if p.returncode is None:
+        try:
+            p.terminate()
+            p.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+    if p in CHILDREN:
+        CHILDREN.remove(p)
+
+
+def cleanup():
+    for p in list(CHILDREN):
+        try:
+            stop(p, grace=2.0)
+        except Exception:  # keep ending the others
+            pass
+
+
+def on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+# ---------------------------------------------------------------- /proc readings
+
+def cpu_ns(pid):
+    """(sum of the live threads' run time from schedstat in ns, utime+stime from stat in ns,
+    set of thread ids). schedstat has ns resolution but forgets exited threads; stat counts
+    them but only in clock ticks (10 ms)."""
+    total, tids = 0, set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+            tids.add(tid)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return total, ticks * 1e9 / CLK_TCK, tids
+
+
+def cpu_delta_us(before, after):
+    """CPU between two cpu_ns() readings, in us, and the method used: schedstat unless a
+    thread exited in between (then its time is lost there, so use the tick counts)."""
+    if before[2] <= after[2]:
+        return (after[0] - before[0]) / 1e3, "schedstat"
+    return (after[1] - before[1]) / 1e3, "stat ticks"
+
+
+def mem_kb(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line.split(":")[0]] = int(line.split()[1])
+    return out.get("VmRSS", 0), out.get("VmHWM", 0)
+
+
+# ---------------------------------------------------------------- HTTP
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port, path="/metrics", gzip=False, timeout=10):
+    """One GET on a new connection; returns (status, body bytes, content-encoding)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Accept": "text/plain"}
+        if gzip:
+            headers["Accept-Encoding"] = "gzip"
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        body = r.read()
+        return r.status, len(body), r.getheader("Content-Encoding", "")
+    finally:
+        conn.close()
+
+
+def wait_http(port, p, path="/", timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise BenchError(f"{p.args[0]} exited with {p.returncode} before serving")
+        try:
+            if scrape(port, path, timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise BenchError(f"{p.args[0]} did not answer on port {port} within {timeout}s")
+
+
+def sleep_to_slot(offset):
+    """Sleeps to the next wall-clock instant that is `offset` past a multiple of INTERVAL.
+    sonde aligns its ticks to multiples of the interval, so offset INTERVAL/2 scrapes midway
+    between two collections: one scrape per cycle."""
+    now = time.time()
+    target = now - now % INTERVAL + offset
+    if target <= now + 0.005:
+        target += INTERVAL
+    time.sleep(target - now)
+
+
+def paced_scrapes(port, n, gzip=False):
+    """n scrapes, one per INTERVAL; returns (ok count, last body size, encodings seen)."""
+    ok, size, enc = 0, 0, set()
+    for _ in range(n):
+        sleep_to_slot(INTERVAL / 2)
+        status, size, e = scrape(port, gzip=gzip)
+        ok += status == 200
+        enc.add(e or "identity")
+    return ok, size, enc
+
+
+# ---------------------------------------------------------------- sonde
+
+def sonde_argv(a, port, interval, cycles=None):
+    argv = [a.sonde, "--interval", f"{int(interval * 1000)}ms",
+            "--web.listen-address", f"127.0.0.1:{port}", "--log.level", "warn"]
+    if a.config:
+        argv += ["--config", a.config]
+    if cycles:
+        argv += ["--cycles", str(cycles)]
+    return argv
+
+
+def sonde_cycles(a, cycles, do_scrape=True, gzip=False):
+    """Runs sonde for `cycles` rounds at INTERVAL, scraping once per cycle, and returns its
+    CPU from wait4's rusage (every thread, start to exit), its peak RSS (VmHWM, polled every
+    cycle until exit) and a steady-state window measured from schedstat between the 5th and
+    the (cycles-5)th scrape."""
+    port = free_port()
+    p = spawn(sonde_argv(a, port, INTERVAL, cycles), a.logdir + "/sonde.log")
+    deadline = time.monotonic() + cycles * INTERVAL + 20
+    res = {"cycles": cycles, "scrapes": 0, "scrape_errors": 0, "bytes": 0, "encodings": set(),
+           "hwm_kb": 0}
+    mark = {}
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            CHILDREN.remove(p)
+            break
+        if time.monotonic() > deadline:
+            stop(p)
+            raise BenchError(f"sonde --cycles {cycles} did not exit in time")
+        try:  # peak RSS: VmHWM only grows, so the last reading before exit is the peak
+            res["hwm_kb"] = max(res["hwm_kb"], mem_kb(p.pid)[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+        if not do_scrape:
+            time.sleep(0.01)
+            continue
+        sleep_to_slot(INTERVAL / 2)
+        try:
+            st, size, enc = scrape(port, gzip=gzip, timeout=5)
+        except OSError:
+            res["scrape_errors"] += 1  # the first and the last slot may miss the listener
+            continue
+        if st != 200:
+            res["scrape_errors"] += 1
+            continue
+        res["scrapes"] += 1
+        res["bytes"] = size
+        res["encodings"].add(enc or "identity")
+        if res["scrapes"] in (5, cycles - 5) and cycles > 20:
+            try:
+                mark[res["scrapes"]] = (cpu_ns(p.pid), time.time())
+            except FileNotFoundError:
+                pass
+    if p.returncode != 0:
+        raise BenchError(f"sonde exited with {p.returncode}; see {a.logdir}/sonde.log")
+    res["cpu_us"] = (ru.ru_utime + ru.ru_stime) * 1e6
+    # wait4's ru_maxrss is not sonde's: exec keeps the larger of the old and the new image's
+    # high-water mark, and the old image is the forking python (~20 MB). Kept for the record.
+    res["ru_maxrss_kb"] = ru.ru_maxrss
+    res["per_cycle_us"] = res["cpu_us"] / cycles
+    if len(mark) == 2:
+        (c0, t0), (c1, t1) = mark[5], mark[cycles - 5]
+        n = round((t1 - t0) / INTERVAL)
+        us, how = cpu_delta_us(c0, c1)
+        res["steady_us"], res["steady_cycles"], res["steady_method"] = us / n, n, how
+    res["encodings"] = sorted(res["encodings"])
+    return res
+
+
+def sonde_startup(a, runs=3):
+    """CPU of a --cycles 1 run (start, one round, exit): subtracted for the marginal cost."""
+    vals = [sonde_cycles(a, 1, do_scrape=False)["cpu_us"] for _ in range(runs)]
+    return statistics.median(vals)
+
+
+# ---------------------------------------------------------------- node_exporter
+
+def ne_start(a, args, name):
+    port = free_port()
+    p = spawn([a.node_exporter, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+              + args, f"{a.logdir}/{name}.log")
+    wait_http(port, p, "/")
+    for _ in range(5):  # warm-up: first scrapes allocate and fill caches
+        scrape(port)
+    return p, port
+
+
+def windowed(p, port, n, gzip=False):
+    """CPU of the server over n paced scrapes; returns a result dict."""
+    c0 = cpu_ns(p.pid)
+    ok, size, enc = paced_scrapes(port, n, gzip)
+    c1 = cpu_ns(p.pid)
+    us, how = cpu_delta_us(c0, c1)
+    rss, hwm = mem_kb(p.pid)
+    if ok != n:
+        raise BenchError(f"{p.args[0]}: {n - ok} of {n} scrapes failed")
+    return {"scrapes": n, "per_scrape_us": us / n, "method": how, "bytes": size,
+            "encodings": sorted(enc), "rss_kb": rss, "hwm_kb": hwm}
+
+
+# ---------------------------------------------------------------- wrk
+
+def run_wrk(a, p, port):
+    c0 = cpu_ns(p.pid)
+    cmd = [a.wrk, f"-t{a.wrk_threads}", f"-c{a.wrk_conns}", f"-d{a.wrk_secs}s",
+           f"http://127.0.0.1:{port}/metrics"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=a.wrk_secs + 30).stdout
+    c1 = cpu_ns(p.pid)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    if not m or not total:
+        raise BenchError("wrk output not understood:\n" + out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errs = re.search(r"Socket errors: (.*)", out)
+    lat = re.search(r"Latency\s+(\S+)", out)
+    us, _ = cpu_delta_us(c0, c1)
+    rss, hwm = mem_kb(p.pid)
+    return {"rps": float(m.group(1)), "requests": int(total.group(1)),
+            "non2xx": int(bad.group(1)) if bad else 0, "socket_errors": errs.group(1) if errs else "",
+            "latency_avg": lat.group(1) if lat else "?",
+            "server_cpu_us_per_req": us / max(1, int(total.group(1))), "rss_kb": rss,
+            "hwm_kb": hwm}
+
+
+# ---------------------------------------------------------------- collectd
+
+def collectd_conf(d, variant, port):
+    skip = "\n".join(f'  FSType "{t}"' for t in SKIP_FS)
+    conf = f"""Hostname "bench"
+FQDNLookup false
+BaseDir "{d}"
+PIDFile "{d}/collectd.pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+Interval {INTERVAL}
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel warning
+  File STDERR
+</Plugin>
+LoadPlugin cpu
+LoadPlugin memory
+LoadPlugin interface
+LoadPlugin disk
+LoadPlugin df
+LoadPlugin load
+<Plugin df>
+{skip}
+  IgnoreSelected true
+</Plugin>
+"""
+    if variant == "cache":
+        # Values reach collectd's value cache, then the chain stops before any write plugin
+        # (with no write plugin at all collectd logs an error for every value).
+        conf += 'PostCacheChain "PostCache"\n<Chain "PostCache">\n  Target "stop"\n</Chain>\n'
+    elif variant == "csv":
+        conf += f'LoadPlugin csv\n<Plugin csv>\n  DataDir "{d}/csv"\n  StoreRates false\n</Plugin>\n'
+    elif variant == "prom":
+        conf += (f'LoadPlugin write_prometheus\n<Plugin write_prometheus>\n  Host "127.0.0.1"\n'
+                 f'  Port "{port}"\n</Plugin>\n')
+    return conf
+
+
+def csv_rows(d):
+    n = 0
+    for root, _dirs, files in os.walk(d + "/csv"):
+        for f in files:
+            if "/load" in root:
+                with open(os.path.join(root, f), "rb") as fh:
+                    n += max(0, fh.read().count(b"\n") - 1)  # minus the header line
+    return n
+
+
+def run_collectd(a, variant, window):
+    d = f"{a.tmpdir}/collectd-{variant}"
+    os.makedirs(d, exist_ok=True)
+    port = free_port()
+    with open(d + "/collectd.conf", "w") as f:
+        f.write(collectd_conf(d, variant, port))
+    p = spawn([a.collectd, "-f", "-C", d + "/collectd.conf"], f"{a.logdir}/collectd-{variant}.log")
+    try:
+        if variant == "prom":
+            wait_http(port, p, "/metrics")
+        time.sleep(2)  # past start-up and the first reads
+        if p.poll() is not None:
+            raise BenchError(f"collectd exited with {p.returncode}")
+        n = round(window / INTERVAL)
+        rows0 = csv_rows(d) if variant == "csv" else 0
+        c0, t0 = cpu_ns(p.pid), time.time()
+        if variant == "prom":
+            ok, size, _ = paced_scrapes(port, n)
+        else:
+            time.sleep(n * INTERVAL)
+        c1, t1 = cpu_ns(p.pid), time.time()
+        us, how = cpu_delta_us(c0, c1)
+        cycles = round((t1 - t0) / INTERVAL)
+        res = {"cycles": cycles, "per_cycle_us": us / cycles, "method": how}
+        if variant == "csv":
+            res["rows"] = csv_rows(d) - rows0  # load rows written: one per completed cycle
+        if variant == "prom":
+            res["scrapes_ok"], res["bytes"] = ok, size
+        res["rss_kb"], res["hwm_kb"] = mem_kb(p.pid)
+        return res
+    finally:
+        stop(p)
+
+
+# ---------------------------------------------------------------- floor
+
+def run_floor(a):
+    out = subprocess.run([a.readfiles, str(a.floor_iters), str(round(INTERVAL * 1000))],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    res = {"files": {}}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[0] == "file":
+            res["files"][parts[1]] = float(parts[2])
+        elif parts[0] == "cpu_us_per_iteration":
+            res["hot_us"] = float(parts[1])
+        elif parts[0] == "paced_cpu_us_per_iteration":
+            res["per_iter_us"] = float(parts[1])
+        elif parts[0] == "paced_iterations":
+            res["paced_iters"] = int(parts[1])
+        elif parts[0] == "mounts":
+            res["mounts"] = int(parts[1])
+    return res
+
+
+# ---------------------------------------------------------------- report
+
+def fmt_us(v):
+    return "n/a" if v is None else (f"{v:.1f}" if v < 1000 else f"{v:.0f}")
+
+
+def mb(kb):
+    return kb / 1024.0
+
+
+def report(r, a):
+    s, ne, ned, fl = r["sonde"], r["ne_equiv"], r["ne_default"], r["floor"]
+    w = r["wrk"]
+    cd = r.get("collectd", {})
+    lines = []
+    add = lines.append
+    add("")
+    add(f"== sonde benchmark  ({r['env']['host']}, {r['env']['cpus']} CPUs, kernel "
+        f"{r['env']['kernel']}, interval {int(INTERVAL * 1000)} ms, {r['env']['date']})")
+    add(f"   CPU time: wait4 rusage for sonde runs, else per-thread schedstat deltas (ns); "
+        f"perf: {r['env']['perf']}")
+    add("")
+    add(f"{'what':46} {'CPU us':>9} {'per':>8} {'RSS MB':>7} {'peak MB':>8} {'body':>8}")
+    add("-" * 91)
+
+    def row(name, us, per, rss=None, hwm=None, body=None):
+        add(f"{name:46} {fmt_us(us):>9} {per:>8} "
+            f"{'' if rss is None else f'{mb(rss):.1f}':>7} "
+            f"{'' if hwm is None else f'{mb(hwm):.1f}':>8} "
+            f"{'' if body is None else f'{body / 1024:.0f}K':>8}")
+
+    row(f"sonde total/cycles ({s['cycles']} cycles, {s['scrapes']} scrapes)",
+        s["per_cycle_us"], "cycle", None, s["hwm_kb"], s["bytes"])
+    row(f"sonde marginal (minus start-up {fmt_us(r['sonde_startup_us'])} us)",
+        r["sonde_marginal_us"], "cycle")
+    if "steady_us" in s:
+        row(f"sonde steady window ({s['steady_cycles']} cycles, {s['steady_method']})",
+            s["steady_us"], "cycle")
+    sg = r["sonde_gzip"]
+    sn = r["sonde_noscrape"]
+    row(f"sonde, no scrapes ({sn['cycles']} cycles)", sn["per_cycle_us"], "cycle", None,
+        sn["hwm_kb"])
+    row(f"sonde, gzip scrapes ({sg['cycles']} cycles)", sg["per_cycle_us"], "cycle", None,
+        sg["hwm_kb"], sg["bytes"])
+    row("node_exporter, equivalent collectors", ne["per_scrape_us"], "scrape", ne["rss_kb"],
+        ne["hwm_kb"], ne["bytes"])
+    neg = r["ne_equiv_gzip"]
+    row("node_exporter, equivalent, gzip scrapes", neg["per_scrape_us"], "scrape",
+        neg["rss_kb"], neg["hwm_kb"], neg["bytes"])
+    row("node_exporter, default collectors", ned["per_scrape_us"], "scrape", ned["rss_kb"],
+        ned["hwm_kb"], ned["bytes"])
+    for v, label in (("cache", "collectd, no writer (values to cache)"),
+                     ("csv", "collectd, csv writer"),
+                     ("prom", "collectd, write_prometheus + 1 scrape")):
+        c = cd.get(v)
+        if c is None:
+            continue
+        if "error" in c:
+            add(f"{label:46} failed: {c['error']}")
+            continue
+        row(label, c["per_cycle_us"], "cycle", c["rss_kb"], c["hwm_kb"], c.get("bytes"))
+    row(f"floor: read files, 1 round/{int(INTERVAL * 1000)} ms (x{fl['paced_iters']})",
+        fl["per_iter_us"], "round")
+    row(f"floor: back to back (x{a.floor_iters}, hot caches)", fl["hot_us"], "round")
+    add("")
+    add(f"floor files: stat meminfo vmstat loadavg uptime net/dev diskstats 1/mountinfo "
+        f"entropy_avail + statvfs of {fl.get('mounts', 0)} filesystems")
+    add("floor breakdown (hot), us per read: " + ", ".join(
+        f"{k} {v:.1f}" for k, v in fl["files"].items()))
+    if r.get("notes"):
+        add("")
+        for n in r["notes"]:
+            add("note: " + n)
+    add("")
+    add(f"wrk -t{a.wrk_threads} -c{a.wrk_conns} -d{a.wrk_secs}s  {'req/s':>9} {'requests':>9} "
+        f"{'non-2xx':>8} {'latency':>8} {'server us/req':>14} {'peak MB':>8}")
+    for name, k in (("sonde (interval 1s)", "sonde"), ("node_exporter equivalent", "ne")):
+        x = w[k]
+        add(f"  {name:28} {x['rps']:>9.0f} {x['requests']:>9} {x['non2xx']:>8} "
+            f"{x['latency_avg']:>8} {x['server_cpu_us_per_req']:>14.1f} {mb(x['hwm_kb']):>8.1f}"
+            + (f"  socket errors: {x['socket_errors']}" if x["socket_errors"] else ""))
+
+    sx = s["per_cycle_us"]
+    ratio_ne = ne["per_scrape_us"] / sx
+    ratio_ned = ned["per_scrape_us"] / sx
+    ratio_floor = sx / fl["per_iter_us"]
+    ratio_wrk = w["sonde"]["rps"] / w["ne"]["rps"]
+    peak = mb(s["hwm_kb"])
+    c = cd.get("cache", {})
+    add("")
+    add("== summary")
+    add(f"  sonde  CPU/cycle  {fmt_us(sx)} us   peak RSS  {peak:.1f} MB   "
+        f"(steady {fmt_us(s.get('steady_us'))} us, marginal {fmt_us(r['sonde_marginal_us'])} us)")
+    add(f"  node_exporter CPU/scrape  {fmt_us(ne['per_scrape_us'])} us (ratio {ratio_ne:.1f}x)"
+        f"   RSS {mb(ne['rss_kb']):.1f} MB   [defaults: {fmt_us(ned['per_scrape_us'])} us, "
+        f"{ratio_ned:.1f}x, RSS {mb(ned['rss_kb']):.1f} MB]")
+    add(f"  floor (read files)  {fmt_us(fl['per_iter_us'])} us (sonde/floor {ratio_floor:.1f}x)"
+        f"   [back to back: {fmt_us(fl['hot_us'])} us, {sx / fl['hot_us']:.1f}x]")
+    add(f"  wrk: sonde {w['sonde']['rps']:.0f} req/s, node_exporter {w['ne']['rps']:.0f} req/s "
+        f"(ratio {ratio_wrk:.1f}x)")
+    if "per_cycle_us" in c:
+        add(f"  collectd CPU/cycle {fmt_us(c['per_cycle_us'])} us (collectd/sonde "
+            f"{c['per_cycle_us'] / sx:.1f}x; csv writer "
+            f"{fmt_us(cd.get('csv', {}).get('per_cycle_us'))} us, write_prometheus+scrape "
+            f"{fmt_us(cd.get('prom', {}).get('per_cycle_us'))} us)")
+    else:
+        add(f"  collectd CPU/cycle n/a ({c.get('error', 'not run')})")
+    add("")
+    targets = [("peak RSS < 8 MB", peak < 8.0, f"{peak:.1f} MB"),
+               ("node_exporter CPU/scrape >= 10x sonde CPU/cycle", ratio_ne >= 10,
+                f"{ratio_ne:.1f}x"),
+               ("wrk req/s sonde >= 10x node_exporter", ratio_wrk >= 10, f"{ratio_wrk:.1f}x")]
+    for name, ok, val in targets:
+        add(f"  target {name:48} {'MET' if ok else 'NOT MET':8} ({val})")
+    r["summary"] = {"sonde_us": sx, "sonde_peak_mb": peak, "ne_us": ne["per_scrape_us"],
+                    "ratio_ne": ratio_ne, "floor_us": fl["per_iter_us"],
+                    "ratio_floor": ratio_floor, "wrk_sonde": w["sonde"]["rps"],
+                    "wrk_ne": w["ne"]["rps"], "ratio_wrk": ratio_wrk,
+                    "collectd_us": c.get("per_cycle_us"),
+                    "targets_met": all(t[1] for t in targets)}
+    return "\n".join(lines)
+
+
+def compare_previous(r, outdir, current):
+    prev = sorted(f for f in os.listdir(outdir) if f.startswith("result-") and f != current)
+    if not prev:
+        return ""
+    with open(os.path.join(outdir, prev[-1])) as f:
+        p = json.load(f).get("summary", {})
+    keys = [("sonde_us", "sonde us/cycle"), ("ne_us", "node_exporter us/scrape"),
+            ("floor_us", "floor us"), ("wrk_sonde", "wrk sonde req/s"),
+            ("wrk_ne", "wrk node_exporter req/s"), ("collectd_us", "collectd us/cycle"),
+            ("sonde_peak_mb", "sonde peak MB")]
+    out = [f"== against the previous run ({prev[-1]})"]
+    for k, name in keys:
+        a, b = p.get(k), r["summary"].get(k)
+        if a and b:
+            out.append(f"  {name:26} {a:10.1f} -> {b:10.1f}  ({(b - a) / a * 100:+.1f}%)")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sonde", required=True)
+    ap.add_argument("--config")
+    ap.add_argument("--readfiles", required=True)
+    ap.add_argument("--node-exporter", default="/usr/bin/prometheus-node-exporter")
+    ap.add_argument("--collectd", default="/usr/sbin/collectd")
+    ap.add_argument("--wrk", default="/usr/bin/wrk")
+    ap.add_argument("--tmpdir", required=True)
+    ap.add_argument("--outdir", required=True)
+    ap.add_argument("--perf", default="not checked")
+    ap.add_argument("--cycles", type=int, default=100)
+    ap.add_argument("--scrapes", type=int, default=100)
+    ap.add_argument("--floor-iters", type=int, default=1000)
+    ap.add_argument("--collectd-secs", type=float, default=12)
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--wrk-conns", type=int, default=8)
+    ap.add_argument("--wrk-secs", type=int, default=10)
+    a = ap.parse_args()
+    a.logdir = a.tmpdir
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    u = os.uname()
+    r = {"env": {"host": u.nodename, "kernel": u.release, "cpus": os.cpu_count(),
+                 "date": time.strftime("%Y-%m-%d %H:%M:%S"), "perf": a.perf},
+         "notes": []}
+    t_start = time.monotonic()
+    try:
+        log("bench: floor (read files)")
+        r["floor"] = run_floor(a)
+        log("bench: sonde start-up (--cycles 1, x3)")
+        r["sonde_startup_us"] = sonde_startup(a)
+        log(f"bench: sonde, {a.cycles} cycles at {INTERVAL}s, one scrape per cycle")
+        r["sonde"] = sonde_cycles(a, a.cycles)
+        r["sonde_marginal_us"] = (r["sonde"]["cpu_us"] - r["sonde_startup_us"]) / (a.cycles - 1)
+        log(f"bench: sonde, {a.cycles // 2} cycles, no scrapes")
+        r["sonde_noscrape"] = sonde_cycles(a, a.cycles // 2, do_scrape=False)
+        log(f"bench: sonde, {a.cycles // 2} cycles, gzip scrapes")
+        r["sonde_gzip"] = sonde_cycles(a, a.cycles // 2, gzip=True)
+
+        log("bench: node_exporter, equivalent collectors")
+        p, port = ne_start(a, NE_EQUIV, "ne-equiv")
+        try:
+            r["ne_equiv"] = windowed(p, port, a.scrapes)
+            r["ne_equiv_gzip"] = windowed(p, port, a.scrapes // 2, gzip=True)
+            log(f"bench: wrk against node_exporter ({a.wrk_secs}s)")
+            ne_wrk = run_wrk(a, p, port)
+        finally:
+            stop(p)
+        log("bench: node_exporter, default collectors")
+        p, port = ne_start(a, [], "ne-default")
+        try:
+            r["ne_default"] = windowed(p, port, a.scrapes)
+        finally:
+            stop(p)
+
+        log(f"bench: wrk against sonde ({a.wrk_secs}s)")
+        port = free_port()
+        p = spawn(sonde_argv(a, port, 1.0), a.logdir + "/sonde-wrk.log")
+        try:
+            wait_http(port, p, "/metrics")
+            r["wrk"] = {"sonde": run_wrk(a, p, port), "ne": ne_wrk}
+        finally:
+            stop(p)
+
+        r["collectd"] = {}
+        for variant in ("cache", "csv", "prom"):
+            log(f"bench: collectd ({variant}), {a.collectd_secs}s")
+            try:
+                r["collectd"][variant] = run_collectd(a, variant, a.collectd_secs)
+            except (BenchError, OSError, subprocess.SubprocessError) as e:
+                r["collectd"][variant] = {"error": str(e)}
+        csv = r["collectd"].get("csv", {})
+        if "rows" in csv:
+            r["notes"].append(f"collectd csv wrote {csv['rows']} load rows in a "
+                              f"{csv['cycles']}-cycle window (checks it really reads every "
+                              f"{INTERVAL}s)")
+        s = r["sonde"]
+        r["notes"].append(f"sonde run: {s['scrapes']} scrapes answered for {s['cycles']} cycles "
+                          f"({s['scrape_errors']} slots missed at start/exit); encodings "
+                          f"{','.join(s['encodings'])} / gzip run "
+                          f"{','.join(r['sonde_gzip']['encodings'])}")
+        r["notes"].append(f"node_exporter scrapes paced one per {INTERVAL}s like sonde's; "
+                          f"CPU method {r['ne_equiv']['method']}")
+    except BenchError as e:
+        log(f"bench: FAILED: {e}")
+        return 1
+    finally:
+        cleanup()
+    r["elapsed_s"] = time.monotonic() - t_start
+    text = report(r, a)
+    print(text)
+    print(f"\n(bench took {r['elapsed_s']:.0f}s)")
+    os.makedirs(a.outdir, exist_ok=True)
+    name = time.strftime("result-%Y%m%d-%H%M%S.json")
+    cmp = compare_previous(r, a.outdir, name)
+    if cmp:
+        print("\n" + cmp)
+    with open(os.path.join(a.outdir, name), "w") as f:
+        json.dump(r, f, indent=1, default=list)
+    print(f"results: {os.path.join(a.outdir, name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
