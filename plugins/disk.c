@@ -307,9 +307,26 @@ static bool disk_regex_match(const regex_t *re, bool have, const char *s)
     return have && regexec(re, s, 0, NULL, 0) == 0;
 }
 
+/* Kernel pseudo filesystems whose statfs always reports zero blocks: Telegraf
+ * calls statfs on them and then drops them for their zero size; we know the
+ * answer and save the system call. */
+static bool disk_always_empty(const char *fstype)
+{
+    static const char *const types[] = {
+        "proc",    "sysfs",       "cgroup", "cgroup2", "devpts",     "securityfs",
+        "debugfs", "tracefs",     "pstore", "bpf",     "configfs",   "fusectl",
+        "mqueue",  "binfmt_misc", "nsfs",   "autofs",  "rpc_pipefs", "selinuxfs",
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(types[i], fstype) == 0)
+            return true;
+    return false;
+}
+
 static bool disk_lp_wanted(const struct disk_state *st, const char *fstype)
 {
-    if (strcmp(fstype, "autofs") == 0) /* statvfs would trigger the automount */
+    /* autofs: statvfs would trigger the automount. */
+    if (disk_always_empty(fstype))
         return false;
     for (size_t i = 0; i < st->config->ignore_fs.n; i++)
         if (strcmp(st->config->ignore_fs.items[i], fstype) == 0)
