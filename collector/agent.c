@@ -57,6 +57,8 @@ int agent_init(struct agent *agent, struct sonde_config *config, const struct ag
     agent->config = config;
     agent->paths = *paths;
     agent->start_time_ns = clock_realtime_ns();
+    agent->want_series = config->listen_address && config->listen_address[0];
+    agent->want_points = config->noutputs > 0;
     if (config->hostname && config->hostname[0])
         snprintf(agent->hostname, sizeof(agent->hostname), "%s", config->hostname);
     else if (gethostname(agent->hostname, sizeof(agent->hostname) - 1) < 0)
@@ -136,6 +138,8 @@ int agent_collect(struct agent *agent, struct agent_input *in)
     batch->timestamp_ns = clock_realtime_ns();
     batch->lp_tags = in->lp_tags;
     batch->nlp_tags = in->nlp_tags;
+    batch->want_series = agent->want_series;
+    batch->want_points = agent->want_points;
     int64_t start = clock_monotonic_ns();
     int rc = in->cfg->plugin->read(in->state, batch);
     in->last_duration_s = (double)(clock_monotonic_ns() - start) / 1e9;

@@ -70,6 +70,9 @@ struct agent {
     _Atomic uint64_t scrape_errors;
     _Atomic uint64_t renders; /* bodies rendered (not served from cache) */
 
+    bool want_series; /* the endpoint is on: inputs emit Prometheus series */
+    bool want_points; /* some output takes line protocol: inputs emit points */
+
     uint64_t rounds;     /* collection rounds done */
     uint64_t max_rounds; /* 0: run until stopped; else stop after this many */
 

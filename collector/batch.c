@@ -13,6 +13,8 @@ struct sonde_batch *batch_new(const char *input)
     struct sonde_batch *batch = sonde_xcalloc(1, sizeof(*batch));
     batch->arena = arena_new();
     batch->input = input;
+    batch->want_series = true;
+    batch->want_points = true;
     return batch;
 }
 
@@ -60,6 +62,8 @@ static void labels_sort(struct sonde_label *labels, size_t n)
 void sonde_emitv(struct sonde_batch *batch, const struct sonde_family *family, double value,
                  const struct sonde_label *labels, size_t nlabels)
 {
+    if (!batch->want_series)
+        return;
     batch->series = batch_grow(batch->arena, batch->series, batch->nseries, &batch->series_cap,
                                sizeof(*batch->series));
     struct sonde_series *s = &batch->series[batch->nseries++];
@@ -78,6 +82,8 @@ void sonde_emitv(struct sonde_batch *batch, const struct sonde_family *family, d
 
 void sonde_emit(struct sonde_batch *batch, const struct sonde_family *family, double value, ...)
 {
+    if (!batch->want_series)
+        return;
     struct sonde_label labels[EMIT_MAX_LABELS];
     size_t n = 0;
     va_list ap;
@@ -102,6 +108,8 @@ void sonde_emit(struct sonde_batch *batch, const struct sonde_family *family, do
 
 struct sonde_point *sonde_point(struct sonde_batch *batch, const char *measurement)
 {
+    if (!batch->want_points)
+        return &batch->discard;
     batch->points = batch_grow(batch->arena, batch->points, batch->npoints, &batch->points_cap,
                                sizeof(*batch->points));
     struct sonde_point *p = sonde_arena_alloc(batch->arena, sizeof(*p));
@@ -113,6 +121,8 @@ struct sonde_point *sonde_point(struct sonde_batch *batch, const char *measureme
 void sonde_point_tag(struct sonde_batch *batch, struct sonde_point *point, const char *key,
                      const char *value)
 {
+    if (point == &batch->discard)
+        return;
     size_t cap = point->tags_cap;
     point->tags = batch_grow(batch->arena, point->tags, point->ntags, &cap, sizeof(*point->tags));
     point->tags_cap = (uint32_t)cap;
@@ -121,9 +131,13 @@ void sonde_point_tag(struct sonde_batch *batch, struct sonde_point *point, const
     point->ntags++;
 }
 
+/* A field slot of the point; a scratch slot for the discard point. */
 static struct sonde_field *point_field(struct sonde_batch *batch, struct sonde_point *point,
                                        const char *key, enum sonde_field_type type)
 {
+    static _Thread_local struct sonde_field scratch;
+    if (point == &batch->discard)
+        return &scratch;
     size_t cap = point->fields_cap;
     point->fields =
         batch_grow(batch->arena, point->fields, point->nfields, &cap, sizeof(*point->fields));
@@ -161,6 +175,8 @@ void sonde_point_bool(struct sonde_batch *batch, struct sonde_point *point, cons
 void sonde_point_string(struct sonde_batch *batch, struct sonde_point *point, const char *key,
                         const char *value)
 {
+    if (point == &batch->discard)
+        return;
     point_field(batch, point, key, SONDE_FIELD_STRING)->v.s =
         sonde_arena_strdup(batch->arena, value ? value : "");
 }

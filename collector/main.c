@@ -189,6 +189,8 @@ static int run_once(struct sonde_config *config, const struct agent_paths *paths
     config->noutputs = 0; /* --once prints; configured outputs stay idle */
     struct agent agent;
     int rc = agent_init(&agent, config, paths);
+    agent.want_series = false;
+    agent.want_points = true;
     for (size_t i = 0; i < agent.ninputs; i++)
         agent_collect(&agent, &agent.inputs[i]);
     nanosleep(&(struct timespec){.tv_nsec = 250 * 1000000}, NULL);

@@ -131,7 +131,16 @@ struct sonde_batch {
     const struct sonde_label *lp_tags;
     size_t nlp_tags;
 
-    uint64_t skipped; /* malformed values skipped by the input: counted */
+    /* What this batch's consumers need, set by the core: series for the
+     * scrape endpoint (or a Prometheus push), points for line-protocol
+     * outputs. When one side is not wanted, the emit functions of that side
+     * do nothing, and an input may skip work that only that side needs
+     * (state it keeps between reads must still be updated). */
+    bool want_series;
+    bool want_points;
+
+    uint64_t skipped;           /* malformed values skipped by the input: counted */
+    struct sonde_point discard; /* what sonde_point returns when points are not wanted */
 };
 
 /*

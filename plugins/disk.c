@@ -452,7 +452,7 @@ static void disk_collect(struct disk_state *st, struct sonde_batch *batch,
         !disk_regex_match(&st->mount_points_exclude, st->have_mount_points_exclude, label) &&
         !disk_regex_match(&st->fs_types_exclude, st->have_fs_types_exclude, m->fstype) &&
         disk_seen_add(seen, batch->arena, m->source, label, m->fstype);
-    bool lp = disk_lp_wanted(st, m->fstype);
+    bool lp = batch->want_points && disk_lp_wanted(st, m->fstype);
     if (!prom && !lp)
         return;
 

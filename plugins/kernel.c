@@ -232,12 +232,16 @@ static int kernel_read(void *arg, struct sonde_batch *batch)
     kernel_parse_stat(state->stat.buf, &st);
     uint64_t skipped = st.malformed;
 
-    /* A missing or odd entropy_avail costs one field, not the point. */
+    /* A missing or odd entropy_avail costs one field, not the point; it is
+     * read only for line protocol. */
     int64_t entropy = 0;
-    bool have_entropy = sonde_file_read(&state->entropy) == 0 &&
-                        kernel_parse_entropy(state->entropy.buf, &entropy) == 0;
-    if (!have_entropy)
-        skipped++;
+    bool have_entropy = false;
+    if (batch->want_points) {
+        have_entropy = sonde_file_read(&state->entropy) == 0 &&
+                       kernel_parse_entropy(state->entropy.buf, &entropy) == 0;
+        if (!have_entropy)
+            skipped++;
+    }
 
     kernel_emit_prom(batch, &st);
     kernel_emit_lp(batch, &st, have_entropy ? &entropy : NULL);

@@ -439,7 +439,7 @@ static void net_emit_dev(const struct net_state *st, const struct net_dev *dev,
         net_emit_nohandler(st, dev->name, batch);
     }
 
-    if (!net_lp_wanted(st, dev->name))
+    if (!batch->want_points || !net_lp_wanted(st, dev->name))
         return;
     struct sonde_point *p = sonde_point(batch, "net");
     sonde_point_tag(batch, p, "interface", dev->name);
@@ -478,7 +478,7 @@ static int net_read(void *state, struct sonde_batch *batch)
     batch->skipped += st->devs.skipped;
     for (size_t i = 0; i < st->devs.n; i++)
         net_emit_dev(st, &st->devs.items[i], batch);
-    if (!st->config->ignore_protocol_stats)
+    if (!st->config->ignore_protocol_stats && batch->want_points)
         net_emit_protocols(st, batch);
     return 0;
 }

@@ -169,6 +169,8 @@ static int swap_read(void *state, struct sonde_batch *batch)
 {
     struct swap_state *st = state;
     struct swap_stats s = {0};
+    if (!batch->want_points) /* swap is line protocol only */
+        return 0;
     int rc = sonde_file_read(&st->meminfo);
     if (rc < 0)
         return rc;

@@ -320,23 +320,26 @@ static int system_read(void *arg, struct sonde_batch *batch)
     else
         skipped++;
 
-    rc = sonde_file_read(&state->stat);
-    if (rc < 0)
-        err = err ? err : rc;
-    else if ((v.ncpus = system_count_cpus(state->stat.buf)) > 0)
-        v.has_cpus = true;
-    else
-        skipped++;
+    /* CPU count, users and uptime are line protocol only. */
+    if (batch->want_points) {
+        rc = sonde_file_read(&state->stat);
+        if (rc < 0)
+            err = err ? err : rc;
+        else if ((v.ncpus = system_count_cpus(state->stat.buf)) > 0)
+            v.has_cpus = true;
+        else
+            skipped++;
 
-    skipped += system_read_users(state, &v);
+        skipped += system_read_users(state, &v);
 
-    rc = sonde_file_read(&state->uptime);
-    if (rc < 0)
-        err = err ? err : rc;
-    else if (system_parse_uptime(state->uptime.buf, &v.uptime) == 0)
-        v.has_uptime = true;
-    else
-        skipped++;
+        rc = sonde_file_read(&state->uptime);
+        if (rc < 0)
+            err = err ? err : rc;
+        else if (system_parse_uptime(state->uptime.buf, &v.uptime) == 0)
+            v.has_uptime = true;
+        else
+            skipped++;
+    }
 
     system_emit(batch, &v);
     if (skipped) {
