@@ -1,28 +1,38 @@
 /*
  * exposition.c - Prometheus text format 0.0.4 and OpenMetrics 1.0 from the
- * series of the stored batches. Series are grouped by family name (sorted),
+ * series of the stored batches. Series are grouped by family name (families
+ * sorted by name, as node_exporter writes them),
  * so several instances of one plugin share one HELP and TYPE; within a
  * family the batches' order is kept. In OpenMetrics a counter family is
  * named without its _total suffix and the body ends with "# EOF"; a counter
  * whose name lacks _total is exposed as "unknown" there, never mangled.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
 
-struct expo_entry {
-    const struct sonde_series *series;
-    size_t order; /* keeps qsort stable */
+/* Families by name: a small open-addressing table, so grouping costs one
+ * hash per series and one sort of the distinct names, not a sort of every
+ * series. Each family keeps its series as a chain in emission order. */
+struct expo_group {
+    const struct sonde_family *family; /* the first family seen of this name */
+    size_t first, last;                /* chain through expo_next[] */
 };
 
-static int expo_entry_compare(const void *a, const void *b)
+static uint64_t expo_hash(const char *s)
 {
-    const struct expo_entry *x = a, *y = b;
-    int cmp = strcmp(x->series->family->name, y->series->family->name);
-    if (cmp)
-        return cmp;
-    return x->order < y->order ? -1 : x->order > y->order;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int expo_group_compare(const void *a, const void *b)
+{
+    return strcmp(((const struct expo_group *)a)->family->name,
+                  ((const struct expo_group *)b)->family->name);
 }
 
 /* Escapes HELP text: backslash and newline (and, for OpenMetrics, the
@@ -123,27 +133,54 @@ void expo_render(struct sonde_buf *out, const struct expo_source *src, enum expo
     size_t total = 0;
     for (size_t i = 0; i < src->nbatches; i++)
         total += src->batches[i] ? src->batches[i]->nseries : 0;
-    struct expo_entry *entries = sonde_xmalloc((total ? total : 1) * sizeof(*entries));
-    size_t n = 0;
+    const struct sonde_series **series = sonde_xmalloc((total ? total : 1) * sizeof(*series));
+    size_t *next = sonde_xmalloc((total ? total : 1) * sizeof(*next));
+    size_t cap = 64;
+    while (cap < total * 2)
+        cap *= 2;
+    struct expo_group *table = sonde_xcalloc(cap, sizeof(*table));
+    size_t n = 0, ngroups = 0;
+    const struct sonde_family *last_family = NULL;
+    size_t last_slot = 0;
     for (size_t i = 0; i < src->nbatches; i++) {
         const struct sonde_batch *b = src->batches[i];
-        for (size_t j = 0; b && j < b->nseries; j++) {
-            entries[n].series = &b->series[j];
-            entries[n].order = n;
-            n++;
+        for (size_t j = 0; b && j < b->nseries; j++, n++) {
+            const struct sonde_family *f = b->series[j].family;
+            series[n] = &b->series[j];
+            next[n] = SIZE_MAX;
+            size_t slot = last_slot;
+            if (f != last_family) { /* runs of one family are common */
+                slot = expo_hash(f->name) & (cap - 1);
+                while (table[slot].family && table[slot].family != f &&
+                       strcmp(table[slot].family->name, f->name) != 0)
+                    slot = (slot + 1) & (cap - 1);
+                last_family = f;
+                last_slot = slot;
+            }
+            if (!table[slot].family) {
+                table[slot].family = f;
+                table[slot].first = n;
+                ngroups++;
+            } else {
+                next[table[slot].last] = n;
+            }
+            table[slot].last = n;
         }
     }
-    qsort(entries, n, sizeof(*entries), expo_entry_compare);
-    const char *current = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const struct sonde_family *f = entries[i].series->family;
-        if (!current || strcmp(current, f->name) != 0) {
-            expo_family_header(out, f, format);
-            current = f->name;
-        }
-        expo_sample(out, entries[i].series);
+    /* Compact the used slots and sort the families by name. */
+    size_t g = 0;
+    for (size_t i = 0; i < cap; i++)
+        if (table[i].family)
+            table[g++] = table[i];
+    qsort(table, ngroups, sizeof(*table), expo_group_compare);
+    for (size_t i = 0; i < ngroups; i++) {
+        expo_family_header(out, table[i].family, format);
+        for (size_t k = table[i].first; k != SIZE_MAX; k = next[k])
+            expo_sample(out, series[k]);
     }
-    free(entries);
+    free(table);
+    free(next);
+    free(series);
     if (format == EXPO_OPENMETRICS)
         sonde_buf_append(out, "# EOF\n", 6);
 }
