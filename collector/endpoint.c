@@ -136,12 +136,24 @@ static enum MHD_Result endpoint_handle(void *cls, struct MHD_Connection *conn, c
 {
     (void)version;
     (void)upload_data;
-    (void)upload_data_size;
-    (void)req_cls;
     struct endpoint *ep = cls;
+    /* Other methods are refused at once; their bodies are never read, so
+     * that connection closes. */
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         atomic_fetch_add(&ep->agent->scrape_errors, 1);
         return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, ep->not_allowed);
+    }
+    /* The first call only announces the request; answering on a later one,
+     * once a body (if any) is consumed, keeps the connection alive, as a
+     * Prometheus server expects between scrapes. */
+    static int first_call_marker;
+    if (*req_cls != &first_call_marker) {
+        *req_cls = &first_call_marker;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* a GET body: discarded */
+        return MHD_YES;
     }
     if (strcmp(url, ep->path) == 0) {
         const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");

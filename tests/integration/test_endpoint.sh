@@ -163,6 +163,11 @@ reads_grew()
 wait_for 6 reads_grew
 result "the cpu input is read every second (reads ${r0:-missing} -> +2 within 6 s)"
 
+# ---- keep-alive: a Prometheus server reuses its connection between scrapes ----
+curl -sv --max-time 5 -o /dev/null -o /dev/null "$base/metrics" "$base/metrics" 2>"$T/ka.err"
+grep -q "Re-using existing connection" "$T/ka.err" && ! grep -qi "^< connection: close" "$T/ka.err"
+result "two scrapes share one kept-alive connection" || note_file "$T/ka.err"
+
 # ---- the body is rendered per change of the data, not per scrape ----
 # 40 scrapes in a burst, then a round later the counters say how many bodies were
 # rendered: a renderer working per scrape would show at least 40.
