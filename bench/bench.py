@@ -121,19 +121,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+_CONNECTIONS = {}
+
+
 def scrape(port, path="/metrics", gzip=False, timeout=10):
-    """One GET on a new connection; returns (status, body bytes, content-encoding)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        headers = {"Accept": "text/plain"}
-        if gzip:
-            headers["Accept-Encoding"] = "gzip"
-        conn.request("GET", path, headers=headers)
-        r = conn.getresponse()
-        body = r.read()
-        return r.status, len(body), r.getheader("Content-Encoding", "")
-    finally:
-        conn.close()
+    """One GET on the port's kept-alive connection, as a Prometheus server
+    scrapes (reconnecting when the server closed it); returns (status, body
+    bytes, content-encoding)."""
+    headers = {"Accept": "text/plain"}
+    if gzip:
+        headers["Accept-Encoding"] = "gzip"
+    for attempt in (0, 1):
+        conn = _CONNECTIONS.get(port)
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            _CONNECTIONS[port] = conn
+        try:
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+            body = r.read()
+            if r.getheader("Connection", "").lower() == "close":
+                conn.close()
+                _CONNECTIONS.pop(port, None)
+            return r.status, len(body), r.getheader("Content-Encoding", "")
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            _CONNECTIONS.pop(port, None)
+            if attempt:
+                raise
 
 
 def wait_http(port, p, path="/", timeout=15):
