@@ -8,7 +8,7 @@
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 BUILD      ?= build
 CC         ?= cc
-PKGS       := libmicrohttpd yaml-0.1 zlib
+PKGS       := libmicrohttpd yaml-0.1 zlib libcrypt gnutls
 CFLAGS_STD := -std=c11 -D_GNU_SOURCE -Iinclude -Icollector -DSONDE_VERSION='"$(VERSION)"'
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith -Wundef \
@@ -23,7 +23,8 @@ CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones when run as root.
-BUILD_DEBS := build-essential pkg-config libmicrohttpd-dev libyaml-dev zlib1g-dev check
+BUILD_DEBS := build-essential pkg-config libmicrohttpd-dev libyaml-dev zlib1g-dev check \
+              libcrypt-dev libgnutls28-dev
 TEST_DEBS  := prometheus-node-exporter prometheus influxdb influxdb-client curl valgrind \
               clang-format python3
 BENCH_DEBS := wrk collectd-core hyperfine prometheus-node-exporter valgrind
@@ -35,7 +36,7 @@ PLUGIN_OBJ  := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check unit integration lint format asan fuzz valgrind bench clean deps \
+.PHONY: all run check unit integration lint format asan fuzz valgrind bench deb clean deps \
         deps-test deps-bench
 .DEFAULT_GOAL := all
 
@@ -114,6 +115,11 @@ valgrind: $(BUILD)/sonde
 
 bench: $(BUILD)/sonde deps-bench
 	@sh bench/run.sh $(BUILD)/sonde
+
+# The Debian package: packaging/debian, built with debhelper.
+deb:
+	@sh tests/lib/ensure-debs.sh debhelper devscripts lintian fakeroot
+	@sh packaging/build-deb.sh
 
 clean:
 	rm -rf build build-asan build-fuzz
