@@ -11,11 +11,13 @@
 #include <time.h>
 
 #include "agent.h"
+#include "webconfig.h"
 
 struct options {
     const char *config_path;
     bool check_config, once;
     const char *interval, *listen_address, *telemetry_path, *log_level, *cycles;
+    const char *web_config_file;
     struct agent_paths paths;
 };
 
@@ -34,6 +36,8 @@ static void usage(FILE *out)
             "  --interval DURATION        collection interval, e.g. 100ms, 10s, 1m\n"
             "  --web.listen-address ADDR  endpoint address (default :9110; empty: off)\n"
             "  --web.telemetry-path PATH  metrics path (default /metrics)\n"
+            "  --web.config.file FILE     TLS, basic auth and headers, in the Prometheus\n"
+            "                             exporters' web configuration format\n"
             "  --path.procfs PATH         procfs mount point (default /proc)\n"
             "  --path.sysfs PATH          sysfs mount point (default /sys)\n"
             "  --path.rootfs PATH         root filesystem mount point (default /)\n"
@@ -82,6 +86,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
         {"--interval", offsetof(struct options, interval)},
         {"--web.listen-address", offsetof(struct options, listen_address)},
         {"--web.telemetry-path", offsetof(struct options, telemetry_path)},
+        {"--web.config.file", offsetof(struct options, web_config_file)},
         {"--log.level", offsetof(struct options, log_level)},
         {"--cycles", offsetof(struct options, cycles)},
         {"--path.procfs", offsetof(struct options, paths.procfs)},
@@ -150,6 +155,14 @@ static int apply_flags(const struct options *o, struct sonde_config *config)
         free(config->telemetry_path);
         config->telemetry_path = sonde_xstrdup(o->telemetry_path);
     }
+    if (o->web_config_file) {
+        free(config->web_config_file);
+        config->web_config_file = sonde_xstrdup(o->web_config_file);
+    }
+    /* The web configuration is part of the configuration: a broken one
+     * stops the start (exit 2), fails --check-config and refuses a reload. */
+    if (config->web_config_file[0] && webconfig_check(config->web_config_file) < 0)
+        return -EINVAL;
     if (o->cycles) {
         char *end;
         unsigned long long n = strtoull(o->cycles, &end, 10);
