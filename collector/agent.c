@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "outq.h"
+#include "sender.h"
 
 static int agent_label_compare(const void *a, const void *b)
 {
@@ -49,6 +51,38 @@ static void agent_input_tags(struct agent *agent, struct agent_input *in)
         agent_tag_set(in, &cap, in->cfg->tags.keys[i], in->cfg->tags.values[i]);
     if (in->nlp_tags)
         qsort(in->lp_tags, in->nlp_tags, sizeof(*in->lp_tags), agent_label_compare);
+}
+
+/* A push output's queue (memory, or the disk spool) and sender thread. */
+static int agent_output_push_start(struct agent_output *out)
+{
+    const struct push_options *push = &out->cfg->push;
+    out->queue = push->spool_dir ? outq_spool(push->spool_dir, push->spool_limit)
+                                 : outq_memory(push->queue_limit);
+    if (!out->queue)
+        return -EIO;
+    out->sender = sender_start(out->cfg->name, out->cfg->plugin, out->state, push, out->queue);
+    if (!out->sender) {
+        outq_free(out->queue);
+        out->queue = NULL;
+        return -EAGAIN;
+    }
+    return 0;
+}
+
+/* Encodes the batch for a push output and queues it. */
+static void agent_output_push(struct agent_output *out, const struct sonde_batch *batch)
+{
+    size_t nrecords = 0;
+    out->encoded.len = 0;
+    if (out->cfg->plugin->push->encode(out->state, batch, &out->encoded, &nrecords) < 0) {
+        out->encode_errors++;
+        return;
+    }
+    if (nrecords == 0)
+        return;
+    if (outq_push(out->queue, out->encoded.data, out->encoded.len, nrecords) < 0)
+        out->errors++;
 }
 
 int agent_init(struct agent *agent, struct sonde_config *config, const struct agent_paths *paths)
@@ -106,12 +140,23 @@ int agent_init(struct agent *agent, struct sonde_config *config, const struct ag
                                     .instance = out->cfg->name};
         int r = out->cfg->plugin->init ? out->cfg->plugin->init(&out->state, out->cfg->config, &ctx)
                                        : 0;
+        if (r == 0 && out->cfg->plugin->push)
+            r = agent_output_push_start(out);
         if (r < 0) {
             sonde_log(SONDE_LOG_ERROR, "output %s: initialisation failed: %s", out->cfg->name,
                       strerror(-r));
             out->cfg = NULL;
             rc = -EINVAL;
         }
+    }
+    /* What the outputs consume: line protocol, or Prometheus series. */
+    agent->want_points = false;
+    for (size_t i = 0; i < agent->noutputs; i++) {
+        const struct sonde_plugin *p = config->outputs[i].plugin;
+        if (p->push && p->push->series)
+            agent->want_series = true;
+        else
+            agent->want_points = true;
     }
     store_init(&agent->store, agent->ninputs + 1);
     return rc;
@@ -154,7 +199,14 @@ int agent_collect(struct agent *agent, struct agent_input *in)
     agent->lp_stats.nonfinite_fields += agent_count_nonfinite(batch);
     for (size_t i = 0; i < agent->noutputs; i++) {
         struct agent_output *out = &agent->outputs[i];
-        if (!out->cfg || !out->cfg->plugin->write)
+        if (!out->cfg)
+            continue;
+        if (out->cfg->plugin->push) {
+            out->writes++;
+            agent_output_push(out, batch);
+            continue;
+        }
+        if (!out->cfg->plugin->write)
             continue;
         out->writes++;
         if (out->cfg->plugin->write(out->state, batch) < 0)
@@ -179,6 +231,10 @@ void agent_destroy(struct agent *agent)
     }
     for (size_t i = 0; i < agent->noutputs; i++) {
         struct agent_output *out = &agent->outputs[i];
+        if (out->sender)
+            sender_stop(out->sender, out->cfg->push.flush_timeout_ns);
+        outq_free(out->queue);
+        sonde_buf_free(&out->encoded);
         if (out->cfg && out->cfg->plugin->destroy)
             out->cfg->plugin->destroy(out->state);
     }

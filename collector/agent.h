@@ -42,10 +42,18 @@ struct agent_input {
     int last_rc;
 };
 
+struct outq;
+struct sender;
+
 struct agent_output {
     const struct config_instance *cfg;
     void *state;
     uint64_t writes, errors;
+    /* Push outputs: the encoded chunks' queue and its sender thread. */
+    struct outq *queue;
+    struct sender *sender;
+    struct sonde_buf encoded; /* reused for each batch */
+    uint64_t encode_errors;
 };
 
 struct agent_paths {

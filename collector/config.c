@@ -3,7 +3,8 @@
  * every node keeps its position: any error is reported as FILE:LINE:COLUMN
  * with what was expected. Plugins never see YAML: their option tables say
  * what to parse and where to store it. Scalars may read the environment
- * (${VAR}, ${VAR:-default}; $$ is a literal $).
+ * (${VAR}, ${VAR:-default}; $$ is a literal $). The value of a secret
+ * option (a password, a token) is never printed: errors say <redacted>.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -140,9 +141,37 @@ static int config_parse_bool(const char *text, bool *out)
     return -EINVAL;
 }
 
-/* Expands ${VAR}, ${VAR:-default} and $$ in a scalar. Returns a malloc'd
- * string, or NULL after reporting an error. */
-static char *config_expand(struct config_ctx *c, const yaml_node_t *node)
+/* Whether a name (an option's, or a key in a map option such as
+ * basic_auth or headers) says that its value is a secret. */
+static bool config_secret_name(const char *name)
+{
+    static const char *const words[] = {
+        "password", "passwd", "token",   "secret",        "credential",
+        "api_key",  "apikey", "api-key", "authorization",
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcasestr(name, words[i]))
+            return true;
+    return false;
+}
+
+/* Whether an option's value must never be printed: flagged secret, or named
+ * like one, so that a plugin which forgot the flag still does not leak. */
+static bool option_is_secret(const struct sonde_option *opt)
+{
+    return opt->secret || config_secret_name(opt->name);
+}
+
+/* What an error message may show of a value. */
+static const char *config_shown(bool secret, const char *value)
+{
+    return secret ? "<redacted>" : value;
+}
+
+/* Expands ${VAR}, ${VAR:-default} and $$ in a scalar (of a secret option:
+ * its text is never printed). Returns a malloc'd string, or NULL after
+ * reporting an error. */
+static char *config_expand(struct config_ctx *c, const yaml_node_t *node, bool secret)
 {
     const char *s = (const char *)node->data.scalar.value;
     struct sonde_buf out = {0};
@@ -162,7 +191,8 @@ static char *config_expand(struct config_ctx *c, const yaml_node_t *node)
         }
         const char *close = strchr(s, '}');
         if (!close) {
-            config_error(c, node, "unterminated ${ in \"%s\"", node->data.scalar.value);
+            config_error(c, node, "unterminated ${ in \"%s\"",
+                         config_shown(secret, (const char *)node->data.scalar.value));
             sonde_buf_free(&out);
             return NULL;
         }
@@ -313,8 +343,8 @@ void config_options_defaults(const struct sonde_option *options, void *base)
             }
         } else if (opt->type != SONDE_OPT_STRING_MAP &&
                    option_set_scalar(opt, slot, opt->default_value) < 0) {
-            sonde_log(SONDE_LOG_ERROR, "bad default %s for option %s", opt->default_value,
-                      opt->name);
+            sonde_log(SONDE_LOG_ERROR, "bad default %s for option %s",
+                      config_shown(option_is_secret(opt), opt->default_value), opt->name);
             abort();
         }
     }
@@ -364,7 +394,7 @@ static int option_set(struct config_ctx *c, const struct sonde_option *opt, void
             yaml_node_t *item = yaml_document_get_node(c->doc, *it);
             if (item->type != YAML_SCALAR_NODE)
                 return config_error(c, item, "%s: option %s: expected a string", owner, opt->name);
-            char *text = config_expand(c, item);
+            char *text = config_expand(c, item, option_is_secret(opt));
             if (!text)
                 return -EINVAL;
             list->items = sonde_xrealloc(list->items, (list->n + 1) * sizeof(char *));
@@ -385,7 +415,8 @@ static int option_set(struct config_ctx *c, const struct sonde_option *opt, void
             if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE)
                 return config_error(c, v, "%s: option %s: expected string keys and values", owner,
                                     opt->name);
-            char *text = config_expand(c, v);
+            char *text =
+                config_expand(c, v, option_is_secret(opt) || config_secret_name(node_text(k)));
             if (!text)
                 return -EINVAL;
             string_map_set(slot, node_text(k), text);
@@ -396,13 +427,13 @@ static int option_set(struct config_ctx *c, const struct sonde_option *opt, void
     if (value->type != YAML_SCALAR_NODE)
         return config_error(c, value, "%s: option %s: expected %s", owner, opt->name,
                             option_type_name(opt->type));
-    char *text = config_expand(c, value);
+    char *text = config_expand(c, value, option_is_secret(opt));
     if (!text)
         return -EINVAL;
     int rc = option_set_scalar(opt, slot, text);
     if (rc < 0)
         config_error(c, value, "%s: option %s: expected %s, got \"%s\"", owner, opt->name,
-                     option_type_name(opt->type), text);
+                     option_type_name(opt->type), config_shown(option_is_secret(opt), text));
     free(text);
     return rc;
 }
@@ -521,6 +552,10 @@ static const struct sonde_option web_options[] = {
     AGENT_OPT("max_connections", SONDE_OPT_INT, max_connections, "64", "concurrent connections"),
     AGENT_OPT("request_timeout", SONDE_OPT_DURATION, request_timeout_ns, "10s",
               "idle time after which a connection is closed"),
+    AGENT_OPT("max_connections_per_ip", SONDE_OPT_INT, max_connections_per_ip, "16",
+              "concurrent connections from one address; 0: no limit"),
+    AGENT_OPT("config_file", SONDE_OPT_STRING, web_config_file, "",
+              "TLS, basic auth and headers, in the exporters' web configuration format"),
     {NULL},
 };
 
@@ -538,6 +573,79 @@ static const struct sonde_option input_common_options[] = {
     {NULL},
 };
 
+#define PUSH_OPT(name, type, field, def, help)                                                     \
+    {                                                                                              \
+        name, type, offsetof(struct push_options, field), def, false, help                         \
+    }
+
+/* Options every push output takes besides its plugin's own. */
+static const struct sonde_option push_common_options[] = {
+    PUSH_OPT("flush_interval", SONDE_OPT_DURATION, flush_interval_ns, "10s",
+             "send at least this often"),
+    PUSH_OPT("batch_size", SONDE_OPT_INT, batch_size, "5000",
+             "records (lines, samples) per request"),
+    PUSH_OPT("timeout", SONDE_OPT_DURATION, timeout_ns, "10s", "limit of one request"),
+    PUSH_OPT("gzip", SONDE_OPT_BOOL, gzip, NULL, "compress requests (default: per output)"),
+    PUSH_OPT("queue_limit", SONDE_OPT_SIZE, queue_limit, "64MiB", "bytes queued in memory"),
+    PUSH_OPT("spool", SONDE_OPT_STRING_MAP, spool, NULL, "disk spool: {dir: PATH, limit: 1GiB}"),
+    PUSH_OPT("ca_file", SONDE_OPT_STRING, ca_file, NULL, "CA certificates to verify the server"),
+    PUSH_OPT("cert_file", SONDE_OPT_STRING, cert_file, NULL, "client certificate (TLS)"),
+    PUSH_OPT("key_file", SONDE_OPT_STRING, key_file, NULL, "client key (TLS)"),
+    PUSH_OPT("insecure_skip_verify", SONDE_OPT_BOOL, insecure_skip_verify, "false",
+             "do not verify the server's certificate"),
+    PUSH_OPT("max_retry_interval", SONDE_OPT_DURATION, max_retry_interval_ns, "1m",
+             "ceiling of the retry backoff"),
+    PUSH_OPT("flush_timeout", SONDE_OPT_DURATION, flush_timeout_ns, "5s",
+             "on stop or reload, how long to go on sending"),
+    {NULL},
+};
+
+/* The spool map: dir (required) and limit (a size, default 1GiB). */
+static int config_push_spool(struct config_ctx *c, const yaml_node_t *map, const char *owner,
+                             struct push_options *push)
+{
+    if (push->spool.n == 0)
+        return 0;
+    push->spool_limit = 1073741824ULL;
+    for (size_t i = 0; i < push->spool.n; i++) {
+        const char *key = push->spool.keys[i], *value = push->spool.values[i];
+        if (strcmp(key, "dir") == 0) {
+            free(push->spool_dir);
+            push->spool_dir = sonde_xstrdup(value);
+        } else if (strcmp(key, "limit") == 0) {
+            if (config_parse_size(value, &push->spool_limit) < 0 || push->spool_limit < 65536)
+                return config_error(c, map, "%s: spool.limit: expected a size of at least 64KiB",
+                                    owner);
+        } else {
+            return config_error(c, map, "%s: spool: unknown key \"%s\" (expected dir, limit)",
+                                owner, key);
+        }
+    }
+    if (!push->spool_dir || !push->spool_dir[0])
+        return config_error(c, map, "%s: spool: missing dir", owner);
+    return 0;
+}
+
+static void config_push_free(struct push_options *push)
+{
+    config_options_free(push_common_options, push);
+    free(push->spool_dir);
+    push->spool_dir = NULL;
+}
+
+static int config_push_validate(struct config_ctx *c, const yaml_node_t *map, const char *owner,
+                                struct push_options *push)
+{
+    if (push->flush_interval_ns <= 0 || push->timeout_ns <= 0)
+        return config_error(c, map, "%s: flush_interval and timeout must be greater than zero",
+                            owner);
+    if (push->batch_size < 1)
+        return config_error(c, map, "%s: batch_size must be at least 1", owner);
+    if (push->queue_limit < 4096)
+        return config_error(c, map, "%s: queue_limit must be at least 4KiB", owner);
+    return config_push_spool(c, map, owner, push);
+}
+
 static int config_validate_agent(struct config_ctx *c, const yaml_node_t *section)
 {
     struct sonde_config *cfg = c->config;
@@ -550,6 +658,30 @@ static int config_validate_agent(struct config_ctx *c, const yaml_node_t *sectio
     return config_error(c, section, "agent: log_level must be error, warn, info or debug");
 }
 
+/* A relative web.config_file is taken from the directory of the file that
+ * names it (as Prometheus does for the files its configuration names), so
+ * that it still works when sonde's working directory is /. Only the section
+ * that sets the key resolves it: a conf.d file must not move a path an
+ * earlier file resolved. */
+static void config_web_resolve(struct config_ctx *c, const yaml_node_t *section)
+{
+    struct sonde_config *cfg = c->config;
+    bool set_here = false;
+    for (yaml_node_pair_t *pair = section->data.mapping.pairs.start;
+         pair < section->data.mapping.pairs.top; pair++)
+        set_here |=
+            strcmp(node_text(yaml_document_get_node(c->doc, pair->key)), "config_file") == 0;
+    if (!set_here || !cfg->web_config_file[0] || cfg->web_config_file[0] == '/' ||
+        !strchr(c->file, '/'))
+        return;
+    char *copy = sonde_xstrdup(c->file);
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", dirname(copy), cfg->web_config_file);
+    free(copy);
+    free(cfg->web_config_file);
+    cfg->web_config_file = sonde_xstrdup(path);
+}
+
 static int config_validate_web(struct config_ctx *c, const yaml_node_t *section)
 {
     struct sonde_config *cfg = c->config;
@@ -557,6 +689,11 @@ static int config_validate_web(struct config_ctx *c, const yaml_node_t *section)
         return config_error(c, section, "web: telemetry_path must start with /");
     if (cfg->max_connections < 1 || cfg->max_connections > 65535)
         return config_error(c, section, "web: max_connections must be between 1 and 65535");
+    if (cfg->max_connections_per_ip < 0 || cfg->max_connections_per_ip > 65535)
+        return config_error(c, section,
+                            "web: max_connections_per_ip must be between 0 (no limit) and 65535");
+    if (section->type == YAML_MAPPING_NODE)
+        config_web_resolve(c, section);
     return 0;
 }
 
@@ -574,15 +711,27 @@ static int config_add_instance(struct config_ctx *c, const struct sonde_plugin *
     char owner[160];
     snprintf(owner, sizeof(owner), "%s %s", plugin->kind == SONDE_INPUT ? "input" : "output",
              plugin->name);
-    int rc =
-        options_apply(c, map, plugin->options, inst.config,
-                      plugin->kind == SONDE_INPUT ? input_common_options : NULL, &common, owner);
+    const struct sonde_option *extra = NULL;
+    void *extra_base = NULL;
+    if (plugin->kind == SONDE_INPUT) {
+        extra = input_common_options;
+        extra_base = &common;
+    } else if (plugin->push) {
+        config_options_defaults(push_common_options, &inst.push);
+        inst.push.gzip = plugin->push->gzip_default;
+        extra = push_common_options;
+        extra_base = &inst.push;
+    }
+    int rc = options_apply(c, map, plugin->options, inst.config, extra, extra_base, owner);
     if (rc == 0 && plugin->kind == SONDE_INPUT && common.interval_ns < 0)
         rc = config_error(c, map, "%s: interval must be greater than zero", owner);
+    if (rc == 0 && plugin->push)
+        rc = config_push_validate(c, map, owner, &inst.push);
     if (rc < 0) {
         config_options_free(plugin->options, inst.config);
         free(inst.config);
         string_map_free(&common.tags);
+        config_push_free(&inst.push);
         return rc;
     }
     inst.interval_ns = common.interval_ns;
@@ -774,6 +923,7 @@ static void instances_free(struct config_instance *list, size_t n)
         free(list[i].config);
         free(list[i].name);
         string_map_free(&list[i].tags);
+        config_push_free(&list[i].push);
     }
     free(list);
 }

@@ -7,6 +7,22 @@
 
 #include "sonde.h"
 
+/* Options every push output takes, parsed by the core. */
+struct push_options {
+    int64_t flush_interval_ns;     /* send at least this often */
+    int64_t batch_size;            /* records per request */
+    int64_t timeout_ns;            /* per request */
+    bool gzip;                     /* default from the plugin */
+    uint64_t queue_limit;          /* bytes in memory */
+    struct sonde_string_map spool; /* dir, limit */
+    char *spool_dir;               /* from spool.dir; NULL: no spool */
+    uint64_t spool_limit;          /* from spool.limit */
+    char *ca_file, *cert_file, *key_file;
+    bool insecure_skip_verify;
+    int64_t max_retry_interval_ns; /* backoff ceiling */
+    int64_t flush_timeout_ns;      /* on stop, how long to go on sending */
+};
+
 /* One configured plugin instance: `config` is the plugin's own struct,
  * filled from its option table; owned by this entry. */
 struct config_instance {
@@ -15,6 +31,7 @@ struct config_instance {
     char *name;                   /* "cpu", or "nginx/1" for a second instance */
     int64_t interval_ns;          /* 0: the agent's interval */
     struct sonde_string_map tags; /* extra line-protocol tags */
+    struct push_options push;     /* push outputs only */
 };
 
 struct sonde_config {
@@ -30,6 +47,8 @@ struct sonde_config {
     char *telemetry_path;
     int64_t max_connections;
     int64_t request_timeout_ns;
+    int64_t max_connections_per_ip; /* 0: no limit */
+    char *web_config_file;          /* empty: no TLS, no auth (--web.config.file) */
 
     struct config_instance *inputs;
     size_t ninputs;

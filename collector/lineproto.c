@@ -12,6 +12,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -173,4 +174,49 @@ void sonde_lp_encode_batch(struct sonde_buf *out, const struct sonde_batch *batc
 {
     for (size_t i = 0; i < batch->npoints; i++)
         lp_point(out, batch, batch->points[i], stats);
+}
+
+int sonde_lp_push_encode(void *state, const struct sonde_batch *batch, struct sonde_buf *out,
+                         size_t *nrecords)
+{
+    (void)state;
+    struct sonde_lp_stats stats = {0};
+    sonde_lp_encode_batch(out, batch, &stats);
+    *nrecords += stats.lines;
+    return 0;
+}
+
+size_t sonde_lp_record_size(const char *buf, size_t len)
+{
+    const char *nl = memchr(buf, '\n', len);
+    return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
+size_t sonde_lp_rejected(void *state, long status, const char *body, size_t nrecords)
+{
+    (void)state;
+    (void)status;
+    const char *d = strstr(body, "dropped=");
+    if (!d)
+        return nrecords;
+    char *end;
+    unsigned long long n = strtoull(d + 8, &end, 10);
+    if (end == d + 8 || n > nrecords)
+        return nrecords;
+    return (size_t)n;
+}
+
+void sonde_url_escape(struct sonde_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            sonde_buf_append(out, (const char *)&c, 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            sonde_buf_append(out, esc, 3);
+        }
+    }
 }

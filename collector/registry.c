@@ -8,7 +8,8 @@
 
 extern const struct sonde_plugin sonde_plugin_cpu, sonde_plugin_mem, sonde_plugin_swap,
     sonde_plugin_system, sonde_plugin_kernel, sonde_plugin_net, sonde_plugin_diskio,
-    sonde_plugin_disk, sonde_plugin_stdout;
+    sonde_plugin_disk, sonde_plugin_stdout, sonde_plugin_influxdb, sonde_plugin_influxdb_v2,
+    sonde_plugin_remote_write;
 
 const struct sonde_plugin *const sonde_registry[] = {
     /* inputs */
@@ -22,6 +23,9 @@ const struct sonde_plugin *const sonde_registry[] = {
     &sonde_plugin_disk,
     /* outputs */
     &sonde_plugin_stdout,
+    &sonde_plugin_influxdb,
+    &sonde_plugin_influxdb_v2,
+    &sonde_plugin_remote_write,
     NULL,
 };
 

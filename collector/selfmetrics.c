@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "outq.h"
+#include "sender.h"
 
 static const struct sonde_family fam_build_info = {
     "sonde_build_info", SONDE_GAUGE, "A metric with a constant '1' value labeled by version."};
@@ -44,6 +46,54 @@ static const struct sonde_family fam_output_writes = {"sonde_output_writes_total
                                                       "Batches handed to the output."};
 static const struct sonde_family fam_output_errors = {
     "sonde_output_write_errors_total", SONDE_COUNTER, "Batches the output failed to take."};
+#define OUTPUT_COUNTER(var, name, help)                                                            \
+    static const struct sonde_family var = {name, SONDE_COUNTER, help}
+OUTPUT_COUNTER(fam_out_queued, "sonde_output_samples_queued_total",
+               "Records (lines or samples) accepted into the output's queue.");
+OUTPUT_COUNTER(fam_out_sent, "sonde_output_samples_sent_total", "Records the backend accepted.");
+OUTPUT_COUNTER(fam_out_rejected, "sonde_output_samples_rejected_total",
+               "Records the backend refused (400, 404, 422 ...): dropped.");
+OUTPUT_COUNTER(fam_out_dropped, "sonde_output_samples_dropped_total",
+               "Records dropped unsent: queue full, spool cap reached, write error.");
+OUTPUT_COUNTER(fam_out_corrupt, "sonde_output_spool_corrupt_records_total",
+               "Spool records found corrupt on replay and skipped.");
+OUTPUT_COUNTER(fam_out_retries, "sonde_output_retries_total",
+               "Requests that failed and will be repeated.");
+OUTPUT_COUNTER(fam_out_requests, "sonde_output_requests_total", "HTTP requests made.");
+static const struct sonde_family fam_out_queue_bytes = {
+    "sonde_output_queue_bytes", SONDE_GAUGE, "Bytes waiting in the output's memory queue."};
+static const struct sonde_family fam_out_spool_bytes = {"sonde_output_spool_bytes", SONDE_GAUGE,
+                                                        "Bytes of the output's disk spool."};
+static const struct sonde_family fam_out_last_success = {
+    "sonde_output_last_success_timestamp_seconds", SONDE_GAUGE,
+    "When the backend last accepted a request (0: never)."};
+static const struct sonde_family fam_out_duration = {"sonde_output_send_duration_seconds",
+                                                     SONDE_GAUGE, "Duration of the last request."};
+
+/* Queue and sender figures of a push output. */
+static void selfmetrics_push(struct sonde_batch *b, const struct agent_output *out)
+{
+    const char *name = out->cfg->name;
+    struct outq_stats q;
+    outq_get_stats(out->queue, &q);
+    const struct sender_stats *s = sender_stats(out->sender);
+    sonde_emit(b, &fam_out_queued, (double)q.queued_records, "output", name, NULL);
+    sonde_emit(b, &fam_out_sent, (double)atomic_load(&s->sent_records), "output", name, NULL);
+    sonde_emit(b, &fam_out_rejected, (double)atomic_load(&s->rejected_records), "output", name,
+               NULL);
+    sonde_emit(b, &fam_out_dropped, (double)q.dropped_records, "output", name, NULL);
+    sonde_emit(b, &fam_out_corrupt, (double)q.corrupt_records, "output", name, NULL);
+    sonde_emit(b, &fam_out_retries, (double)atomic_load(&s->retries), "output", name, NULL);
+    sonde_emit(b, &fam_out_requests, (double)atomic_load(&s->requests), "output", name, NULL);
+    bool spool = out->cfg->push.spool_dir != NULL;
+    sonde_emit(b, spool ? &fam_out_spool_bytes : &fam_out_queue_bytes, (double)q.bytes, "output",
+               name, NULL);
+    sonde_emit(b, &fam_out_last_success, (double)atomic_load(&s->last_success_ns) / 1e9, "output",
+               name, NULL);
+    sonde_emit(b, &fam_out_duration, (double)atomic_load(&s->last_duration_ns) / 1e9, "output",
+               name, NULL);
+}
+
 static const struct sonde_family fam_cpu = {"process_cpu_seconds_total", SONDE_COUNTER,
                                             "Total user and system CPU time spent in seconds."};
 static const struct sonde_family fam_rss = {"process_resident_memory_bytes", SONDE_GAUGE,
@@ -108,6 +158,8 @@ struct sonde_batch *selfmetrics_batch(struct agent *agent)
             continue;
         sonde_emit(b, &fam_output_writes, (double)out->writes, "output", out->cfg->name, NULL);
         sonde_emit(b, &fam_output_errors, (double)out->errors, "output", out->cfg->name, NULL);
+        if (out->sender)
+            selfmetrics_push(b, out);
     }
     sonde_emit(b, &fam_scrapes, (double)atomic_load(&agent->scrapes), NULL);
     sonde_emit(b, &fam_scrape_errors, (double)atomic_load(&agent->scrape_errors), NULL);

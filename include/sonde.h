@@ -232,6 +232,9 @@ struct sonde_option {
                                     comma-separated; NULL: zero */
     bool required;               /* missing key is a configuration error */
     const char *help;            /* one line, for docs and --help-plugins */
+    bool secret;                 /* a password, token ...: the core never prints its value
+                                    (errors say <redacted>); names containing password,
+                                    token or secret are treated as secret anyway */
 };
 
 /* Paths and facts every plugin may read; owned by the core. */
@@ -244,6 +247,44 @@ struct sonde_context {
 };
 
 enum sonde_plugin_kind { SONDE_INPUT, SONDE_OUTPUT };
+
+/* ---- Push outputs: the plugin encodes and describes the request; the core
+ * queues the encoded bytes (memory or disk spool), batches, compresses,
+ * sends with libcurl and retries. ---- */
+
+struct sonde_buf; /* below */
+
+enum sonde_compression { SONDE_COMPRESS_NONE, SONDE_COMPRESS_GZIP, SONDE_COMPRESS_SNAPPY };
+
+#define SONDE_REQUEST_MAX_HEADERS 16
+
+/* How to send: filled once by the plugin's request(); strings are owned by
+ * the plugin state and stay valid while the instance lives. */
+struct sonde_request {
+    const char *url;
+    const char *headers[SONDE_REQUEST_MAX_HEADERS]; /* "Name: value"; NULL-terminated */
+    const char *username, *password;                /* HTTP basic auth, or NULL */
+    const char *content_type;
+    enum sonde_compression compression;
+};
+
+struct sonde_push {
+    const char *unit;  /* what one record is: "lines", "samples" */
+    bool gzip_default; /* default of the common `gzip` option */
+    bool series;       /* encodes the Prometheus series (else line-protocol points) */
+    /* Appends the batch to `out` as records (lines, encoded time series)
+     * and adds their number to *nrecords. */
+    int (*encode)(void *state, const struct sonde_batch *batch, struct sonde_buf *out,
+                  size_t *nrecords);
+    /* Length of the record at the start of buf[0..len): how the core splits
+     * a request the backend found too large (413). */
+    size_t (*record_size)(const char *buf, size_t len);
+    /* Describes the requests; `gzip` is the common option's value. */
+    int (*request)(void *state, bool gzip, struct sonde_request *req);
+    /* For a 4xx answer that rejects data: how many of the `nrecords` sent
+     * were dropped (InfluxDB's partial write names them); NULL: all. */
+    size_t (*rejected)(void *state, long status, const char *body, size_t nrecords);
+};
 
 /*
  * A plugin: one const descriptor per plugin file, listed in the registry
@@ -264,6 +305,8 @@ struct sonde_plugin {
     int (*read)(void *state, struct sonde_batch *batch);
     /* Outputs: takes a finished batch (borrowed, read-only). */
     int (*write)(void *state, const struct sonde_batch *batch);
+    /* Push outputs: encoding and request; write is then NULL. */
+    const struct sonde_push *push;
     /* Frees the state. */
     void (*destroy)(void *state);
 };
@@ -293,5 +336,17 @@ struct sonde_lp_stats {
  * batch->lp_tags to each. */
 void sonde_lp_encode_batch(struct sonde_buf *out, const struct sonde_batch *batch,
                            struct sonde_lp_stats *stats);
+
+/* Helpers for line-protocol push outputs (struct sonde_push slots). */
+int sonde_lp_push_encode(void *state, const struct sonde_batch *batch, struct sonde_buf *out,
+                         size_t *nrecords);
+/* One record is one line, newline included. */
+size_t sonde_lp_record_size(const char *buf, size_t len);
+/* Lines an InfluxDB error answer says it dropped ("... dropped=N"); all
+ * `nrecords` when it does not say. */
+size_t sonde_lp_rejected(void *state, long status, const char *body, size_t nrecords);
+
+/* Appends `s` percent-encoded for a URL query (RFC 3986 unreserved kept). */
+void sonde_url_escape(struct sonde_buf *out, const char *s);
 
 #endif

@@ -9,11 +9,13 @@ seconds=${FUZZ_SECONDS:-10}
 cc=clang
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Icollector -fsanitize=fuzzer,address,undefined"
 libs="-Wl,--start-group $dir/libsonde_plugins.a $dir/libsonde_core.a -Wl,--end-group \
-    $(pkg-config --libs libmicrohttpd yaml-0.1 zlib libcrypt gnutls) -lpthread -lm"
+    $(pkg-config --libs libmicrohttpd yaml-0.1 zlib libcrypt gnutls libcurl libprotobuf-c) -lsnappy -lpthread -lm"
 # harness name : plugin : file under the fixture tree : fixture tree
 targets="
 config:::tests/fixtures
+webconfig:::tests/fixtures
 http:::tests/fixtures
+spool:::tests/fixtures
 cpu_stat:cpu:proc/stat:tests/fixtures/cpu
 kernel_stat:kernel:proc/stat:tests/fixtures/kernel
 system_loadavg:system:proc/loadavg:tests/fixtures/system
@@ -43,6 +45,12 @@ for t in $targets; do
         find "tests/fixtures/$plugin" -type f -size -64k -exec cp {} "$corpus/" \; 2>/dev/null
     elif [ "$name" = config ]; then
         cp packaging/sonde.yaml "$corpus/"
+    elif [ "$name" = webconfig ]; then
+        printf '%s\n' 'tls_server_config: {cert_file: a.pem, key_file: a.key, client_auth_type:' \
+            '  RequireAndVerifyClientCert, client_ca_file: ca.pem, min_version: TLS12}' \
+            'http_server_config: {headers: {X-Frame-Options: deny}, http2: false}' \
+            "basic_auth_users: {alice: '\$2b\$04\$abcdefghijklmnopqrstuu5JrEQOyxq7TU0kYpKTm8AQBRx8yQE5K'}" \
+            >"$corpus/web.yml"
     fi
     if (cd "$dir" && "./fuzz_$name" -max_total_time="$seconds" -max_len=16384 \
         -print_final_stats=0 "corpus_$name" >"fuzz_$name.log" 2>&1); then

@@ -1,0 +1,440 @@
+/*
+ * sender.c - one thread per push output, between its queue and its backend.
+ * Design note:
+ * - A batch is the oldest chunks of the queue, up to batch_size records;
+ *   it leaves the queue only when the backend has answered for it (2xx:
+ *   delivered; 400/404/422 and other final 4xx: rejected and counted), so a
+ *   dead backend fills the queue, never loses it, and order is kept.
+ * - Network errors, 429 and 5xx keep the batch and retry with exponential
+ *   backoff and jitter, honouring Retry-After; 401/403 keep it too, log
+ *   loudly and retry at the backoff ceiling.
+ * - 413 splits the request at a record boundary and sends the halves; a
+ *   single record too large is rejected. (If one half is delivered and the
+ *   other must be retried, the delivered half is sent again with it: a
+ *   duplicate the backends overwrite, preferred to a loss.)
+ * - On stop, the thread goes on sending for at most the flush timeout,
+ *   without backoff sleeps beyond it; the rest stays queued (spooled).
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <snappy-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "core.h"
+#include "sender.h"
+
+#define SENDER_BACKOFF_BASE_NS 500000000LL /* first retry after about 0.5 s */
+#define SENDER_BODY_MAX        65536       /* answer bytes kept for diagnostics */
+
+struct sender {
+    char *name; /* owned */
+    const struct sonde_plugin *plugin;
+    void *state;
+    const struct push_options *opt;
+    struct outq *queue;
+
+    struct sonde_request req;
+    CURL *curl;
+    struct curl_slist *headers;
+    char *userpwd; /* "user:password", owned */
+
+    pthread_t thread;
+    _Atomic bool stop;
+    _Atomic int64_t stop_deadline_ns; /* monotonic */
+
+    struct sonde_buf answer; /* body of the last answer, bounded */
+    long retry_after_s;      /* from the last answer; -1 none */
+    unsigned random_state;
+
+    struct sender_stats stats;
+    struct sonde_ratelimit log_fail, log_auth, log_reject;
+};
+
+static pthread_once_t sender_curl_once = PTHREAD_ONCE_INIT;
+
+static void sender_curl_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int64_t sender_backoff(int attempt, int64_t base_ns, int64_t ceiling_ns, double random)
+{
+    double delay = (double)base_ns * pow(2.0, attempt > 1 ? attempt - 1 : 0);
+    if (delay > (double)ceiling_ns)
+        delay = (double)ceiling_ns;
+    delay *= 1.0 - 0.2 * random; /* jitter: spread a fleet's retries */
+    return (int64_t)delay;
+}
+
+enum sender_verdict sender_classify(long status)
+{
+    if (status >= 200 && status < 300)
+        return SEND_DELIVERED;
+    if (status == 413)
+        return SEND_SPLIT;
+    if (status == 401 || status == 403)
+        return SEND_AUTH;
+    if (status == 429 || status == 408 || status >= 500 || status <= 0)
+        return SEND_RETRY;
+    return SEND_REJECTED; /* 400, 404, 422 and the other final answers */
+}
+
+long sender_retry_after(const char *value, long now_s)
+{
+    while (*value == ' ')
+        value++;
+    char *end;
+    long seconds = strtol(value, &end, 10);
+    if (end != value && (*end == '\0' || *end == '\r' || *end == '\n' || *end == ' '))
+        return seconds < 0 ? -1 : seconds;
+    time_t when = curl_getdate(value, NULL);
+    if (when < 0)
+        return -1;
+    return when > now_s ? (long)(when - now_s) : 0;
+}
+
+static size_t sender_on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct sender *s = arg;
+    size_t len = size * n;
+    if (s->answer.len < SENDER_BODY_MAX) {
+        size_t keep = SENDER_BODY_MAX - s->answer.len;
+        sonde_buf_append(&s->answer, data, len < keep ? len : keep);
+    }
+    return len;
+}
+
+static size_t sender_on_header(char *data, size_t size, size_t n, void *arg)
+{
+    struct sender *s = arg;
+    size_t len = size * n;
+    if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+        char value[128];
+        size_t vlen = len - 12 < sizeof(value) - 1 ? len - 12 : sizeof(value) - 1;
+        memcpy(value, data + 12, vlen);
+        value[vlen] = '\0';
+        s->retry_after_s = sender_retry_after(value, (long)time(NULL));
+    }
+    return len;
+}
+
+/* gzip at the fastest level: the CPU is the agent's host's. */
+static int sender_gzip(const char *in, size_t len, struct sonde_buf *out)
+{
+    z_stream zs = {0};
+    if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -ENOMEM;
+    size_t cap = deflateBound(&zs, len) + 32;
+    out->len = 0;
+    sonde_buf_append(out, "", 0);
+    out->data = sonde_xrealloc(out->data, cap);
+    out->cap = cap;
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)out->data;
+    zs.avail_out = (uInt)cap;
+    int rc = deflate(&zs, Z_FINISH);
+    out->len = zs.total_out;
+    deflateEnd(&zs);
+    return rc == Z_STREAM_END ? 0 : -EIO;
+}
+
+static int sender_snappy(const char *in, size_t len, struct sonde_buf *out)
+{
+    size_t cap = snappy_max_compressed_length(len);
+    out->data = sonde_xrealloc(out->data, cap + 1);
+    out->cap = cap + 1;
+    size_t outlen = cap;
+    if (snappy_compress(in, len, out->data, &outlen) != SNAPPY_OK)
+        return -EIO;
+    out->len = outlen;
+    return 0;
+}
+
+/* One POST. Returns the HTTP status, or 0 for a transport error. */
+static long sender_post(struct sender *s, const char *body, size_t len)
+{
+    struct sonde_buf packed = {0};
+    const char *data = body;
+    size_t data_len = len;
+    int rc = 0;
+    if (s->req.compression == SONDE_COMPRESS_GZIP)
+        rc = sender_gzip(body, len, &packed);
+    else if (s->req.compression == SONDE_COMPRESS_SNAPPY)
+        rc = sender_snappy(body, len, &packed);
+    if (rc < 0) {
+        sonde_buf_free(&packed);
+        return 0;
+    }
+    if (s->req.compression != SONDE_COMPRESS_NONE) {
+        data = packed.data;
+        data_len = packed.len;
+    }
+    s->answer.len = 0;
+    s->retry_after_s = -1;
+    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)data_len);
+    int64_t start = clock_monotonic_ns();
+    CURLcode cc = curl_easy_perform(s->curl);
+    atomic_store(&s->stats.last_duration_ns, clock_monotonic_ns() - start);
+    atomic_fetch_add(&s->stats.requests, 1);
+    sonde_buf_free(&packed);
+    if (cc != CURLE_OK) {
+        sonde_log_limited(&s->log_fail, 60, SONDE_LOG_WARN, "output %s: %s: %s", s->name,
+                          s->req.url, curl_easy_strerror(cc));
+        return 0;
+    }
+    long status = 0;
+    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+/* Where to cut `body` near its middle, at a record boundary; 0 if it holds
+ * one record. */
+static size_t sender_split_point(const struct sender *s, const char *body, size_t len)
+{
+    size_t off = 0, cut = 0;
+    while (off < len) {
+        size_t n = s->plugin->push->record_size(body + off, len - off);
+        if (n == 0 || n > len - off)
+            break;
+        off += n;
+        if (off >= len / 2) {
+            cut = off < len ? off : cut;
+            break;
+        }
+        cut = off;
+    }
+    return cut;
+}
+
+static size_t sender_count_records(const struct sender *s, const char *body, size_t len)
+{
+    size_t off = 0, n = 0;
+    while (off < len) {
+        size_t r = s->plugin->push->record_size(body + off, len - off);
+        if (r == 0 || r > len - off)
+            break;
+        off += r;
+        n++;
+    }
+    return n;
+}
+
+/* Sends body[0..len) holding `nrecords`; splits on 413. Returns the verdict
+ * for the whole and adds rejected records to *rejected. */
+static enum sender_verdict sender_send(struct sender *s, const char *body, size_t len,
+                                       size_t nrecords, size_t *rejected)
+{
+    long status = sender_post(s, body, len);
+    enum sender_verdict v = sender_classify(status);
+    if (v == SEND_SPLIT) {
+        size_t cut = sender_split_point(s, body, len);
+        if (cut == 0 || cut >= len) {
+            sonde_log_limited(&s->log_reject, 60, SONDE_LOG_WARN,
+                              "output %s: a single record of %zu bytes is too large (413): "
+                              "dropped",
+                              s->name, len);
+            *rejected += nrecords;
+            return SEND_REJECTED;
+        }
+        size_t first = sender_count_records(s, body, cut);
+        enum sender_verdict a = sender_send(s, body, cut, first, rejected);
+        if (a == SEND_RETRY || a == SEND_AUTH)
+            return a;
+        enum sender_verdict b = sender_send(s, body + cut, len - cut, nrecords - first, rejected);
+        return b == SEND_RETRY || b == SEND_AUTH ? b : SEND_DELIVERED;
+    }
+    if (v == SEND_REJECTED) {
+        size_t dropped = nrecords;
+        if (s->plugin->push->rejected)
+            dropped = s->plugin->push->rejected(s->state, status,
+                                                s->answer.data ? s->answer.data : "", nrecords);
+        *rejected += dropped;
+        sonde_log_limited(&s->log_reject, 60, SONDE_LOG_WARN,
+                          "output %s: HTTP %ld: %zu of %zu %s rejected: %.200s", s->name, status,
+                          dropped, nrecords, s->plugin->push->unit,
+                          s->answer.data ? s->answer.data : "");
+    } else if (v == SEND_AUTH) {
+        sonde_log_limited(&s->log_auth, 30, SONDE_LOG_ERROR,
+                          "output %s: HTTP %ld: credentials refused by %s; keeping the data and "
+                          "retrying",
+                          s->name, status, s->req.url);
+    } else if (v == SEND_RETRY && status > 0) {
+        sonde_log_limited(&s->log_fail, 60, SONDE_LOG_WARN, "output %s: HTTP %ld: will retry",
+                          s->name, status);
+    }
+    return v;
+}
+
+static bool sender_stopping_past_deadline(struct sender *s)
+{
+    return atomic_load(&s->stop) && clock_monotonic_ns() >= atomic_load(&s->stop_deadline_ns);
+}
+
+/* Sleeps `ns` unless stopping (then only until the flush deadline). */
+static void sender_sleep(struct sender *s, int64_t ns)
+{
+    int64_t until = clock_monotonic_ns() + ns;
+    if (atomic_load(&s->stop)) {
+        int64_t deadline = atomic_load(&s->stop_deadline_ns);
+        if (until > deadline)
+            until = deadline;
+    }
+    outq_wait(s->queue, SIZE_MAX, until);
+}
+
+static void *sender_main(void *arg)
+{
+    struct sender *s = arg;
+    const struct push_options *o = s->opt;
+    size_t batch_size = (size_t)o->batch_size;
+    int64_t last_flush = clock_monotonic_ns();
+    int attempt = 0;
+    for (;;) {
+        bool stopping = atomic_load(&s->stop);
+        if (sender_stopping_past_deadline(s))
+            break;
+        size_t pending = outq_pending(s->queue);
+        if (stopping && pending == 0)
+            break;
+        int64_t now = clock_monotonic_ns();
+        if (!stopping && pending < batch_size && now < last_flush + o->flush_interval_ns) {
+            outq_wait(s->queue, batch_size, last_flush + o->flush_interval_ns);
+            continue;
+        }
+        struct outq_batch b;
+        if (!outq_peek(s->queue, batch_size, &b)) {
+            last_flush = clock_monotonic_ns();
+            continue;
+        }
+        size_t rejected = 0;
+        enum sender_verdict v = sender_send(s, b.data, b.len, b.nrecords, &rejected);
+        if (v == SEND_DELIVERED || v == SEND_REJECTED) {
+            outq_commit(s->queue, b.end);
+            atomic_fetch_add(&s->stats.rejected_records, rejected);
+            atomic_fetch_add(&s->stats.sent_records, b.nrecords - rejected);
+            if (v == SEND_DELIVERED)
+                atomic_store(&s->stats.last_success_ns, clock_realtime_ns());
+            attempt = 0;
+            if (outq_pending(s->queue) < batch_size)
+                last_flush = clock_monotonic_ns();
+        } else {
+            atomic_fetch_add(&s->stats.retries, 1);
+            attempt++;
+            double random = (double)rand_r(&s->random_state) / RAND_MAX;
+            int64_t delay = v == SEND_AUTH ? o->max_retry_interval_ns
+                                           : sender_backoff(attempt, SENDER_BACKOFF_BASE_NS,
+                                                            o->max_retry_interval_ns, random);
+            if (s->retry_after_s >= 0) {
+                int64_t asked = (int64_t)s->retry_after_s * 1000000000LL;
+                delay = asked > o->max_retry_interval_ns ? o->max_retry_interval_ns : asked;
+            }
+            sender_sleep(s, delay);
+        }
+        outq_batch_free(&b);
+    }
+    return NULL;
+}
+
+/* The easy handle, reused for every request (connections are kept). */
+static int sender_setup_curl(struct sender *s)
+{
+    s->curl = curl_easy_init();
+    if (!s->curl)
+        return -ENOMEM;
+    const struct push_options *o = s->opt;
+    CURL *c = s->curl;
+    curl_easy_setopt(c, CURLOPT_URL, s->req.url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ns / 1000000));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout_ns / 1000000));
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "sonde/" SONDE_VERSION);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sender_on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sender_on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (o->ca_file && o->ca_file[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    if (o->cert_file && o->cert_file[0])
+        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
+    if (o->key_file && o->key_file[0])
+        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
+    if (o->insecure_skip_verify) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (s->req.username && s->req.username[0]) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_USERNAME, s->req.username);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, s->req.password ? s->req.password : "");
+    }
+    char line[256];
+    if (s->req.content_type) {
+        snprintf(line, sizeof(line), "Content-Type: %s", s->req.content_type);
+        s->headers = curl_slist_append(s->headers, line);
+    }
+    if (s->req.compression == SONDE_COMPRESS_GZIP)
+        s->headers = curl_slist_append(s->headers, "Content-Encoding: gzip");
+    else if (s->req.compression == SONDE_COMPRESS_SNAPPY)
+        s->headers = curl_slist_append(s->headers, "Content-Encoding: snappy");
+    s->headers = curl_slist_append(s->headers, "Expect:"); /* no 100-continue round trip */
+    for (size_t i = 0; i < SONDE_REQUEST_MAX_HEADERS && s->req.headers[i]; i++)
+        s->headers = curl_slist_append(s->headers, s->req.headers[i]);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
+    return 0;
+}
+
+struct sender *sender_start(const char *name, const struct sonde_plugin *plugin, void *state,
+                            const struct push_options *options, struct outq *queue)
+{
+    pthread_once(&sender_curl_once, sender_curl_init);
+    struct sender *s = sonde_xcalloc(1, sizeof(*s));
+    s->name = sonde_xstrdup(name);
+    s->plugin = plugin;
+    s->state = state;
+    s->opt = options;
+    s->queue = queue;
+    s->random_state = (unsigned)clock_monotonic_ns();
+    int rc = plugin->push->request(state, options->gzip, &s->req);
+    if (rc == 0)
+        rc = sender_setup_curl(s);
+    if (rc == 0)
+        rc = -pthread_create(&s->thread, NULL, sender_main, s);
+    if (rc < 0) {
+        sonde_log(SONDE_LOG_ERROR, "output %s: cannot start its sender: %s", name, strerror(-rc));
+        curl_slist_free_all(s->headers);
+        if (s->curl)
+            curl_easy_cleanup(s->curl);
+        free(s->name);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sender_stop(struct sender *s, int64_t flush_ns)
+{
+    if (!s)
+        return;
+    atomic_store(&s->stop_deadline_ns, clock_monotonic_ns() + flush_ns);
+    atomic_store(&s->stop, true);
+    outq_wake(s->queue);
+    pthread_join(s->thread, NULL);
+    curl_slist_free_all(s->headers);
+    curl_easy_cleanup(s->curl);
+    sonde_buf_free(&s->answer);
+    free(s->name);
+    free(s);
+}
+
+const struct sender_stats *sender_stats(const struct sender *s)
+{
+    return &s->stats;
+}
