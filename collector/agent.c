@@ -53,12 +53,39 @@ static void agent_input_tags(struct agent *agent, struct agent_input *in)
         qsort(in->lp_tags, in->nlp_tags, sizeof(*in->lp_tags), agent_label_compare);
 }
 
-/* A push output's queue (memory, or the disk spool) and sender thread. */
-static int agent_output_push_start(struct agent_output *out)
+static bool agent_same_spool(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The queue a reload handed over for this output, or NULL. */
+static struct outq *agent_adopt_queue(struct agent_handovers *adopt, const struct agent_output *out)
+{
+    for (size_t i = 0; adopt && i < adopt->n; i++) {
+        struct agent_handover *h = &adopt->items[i];
+        /* A spool is its directory (an output renamed keeps it); a memory
+         * queue goes to the output of the same name. */
+        bool same = h->spool_dir
+                        ? agent_same_spool(h->spool_dir, out->cfg->push.spool_dir)
+                        : !out->cfg->push.spool_dir && strcmp(h->name, out->cfg->name) == 0;
+        if (h->queue && h->plugin == out->cfg->plugin && same) {
+            struct outq *q = h->queue;
+            h->queue = NULL;
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/* A push output's queue (memory, or the disk spool; or the one it had
+ * before a reload) and sender thread. */
+static int agent_output_push_start(struct agent_output *out, struct agent_handovers *adopt)
 {
     const struct push_options *push = &out->cfg->push;
-    out->queue = push->spool_dir ? outq_spool(push->spool_dir, push->spool_limit)
-                                 : outq_memory(push->queue_limit);
+    out->queue = agent_adopt_queue(adopt, out);
+    if (!out->queue)
+        out->queue = push->spool_dir ? outq_spool(push->spool_dir, push->spool_limit)
+                                     : outq_memory(push->queue_limit);
     if (!out->queue)
         return -EIO;
     out->sender = sender_start(out->cfg->name, out->cfg->plugin, out->state, push, out->queue);
@@ -85,7 +112,8 @@ static void agent_output_push(struct agent_output *out, const struct sonde_batch
         out->errors++;
 }
 
-int agent_init(struct agent *agent, struct sonde_config *config, const struct agent_paths *paths)
+int agent_init(struct agent *agent, struct sonde_config *config, const struct agent_paths *paths,
+               struct agent_handovers *adopt)
 {
     memset(agent, 0, sizeof(*agent));
     agent->config = config;
@@ -141,7 +169,7 @@ int agent_init(struct agent *agent, struct sonde_config *config, const struct ag
         int r = out->cfg->plugin->init ? out->cfg->plugin->init(&out->state, out->cfg->config, &ctx)
                                        : 0;
         if (r == 0 && out->cfg->plugin->push)
-            r = agent_output_push_start(out);
+            r = agent_output_push_start(out, adopt);
         if (r < 0) {
             sonde_log(SONDE_LOG_ERROR, "output %s: initialisation failed: %s", out->cfg->name,
                       strerror(-r));
@@ -219,6 +247,44 @@ int agent_collect(struct agent *agent, struct agent_input *in)
 void agent_publish_self(struct agent *agent)
 {
     store_publish(&agent->store, agent->ninputs, selfmetrics_batch(agent));
+}
+
+void agent_hand_over(struct agent *agent, struct agent_handovers *out)
+{
+    for (size_t i = 0; i < agent->noutputs; i++) {
+        struct agent_output *o = &agent->outputs[i];
+        if (!o->sender)
+            continue;
+        sender_stop(o->sender, 0); /* a request in flight still completes */
+        o->sender = NULL;
+        out->items = sonde_xrealloc(out->items, (out->n + 1) * sizeof(*out->items));
+        struct agent_handover *h = &out->items[out->n++];
+        h->name = sonde_xstrdup(o->cfg->name);
+        h->plugin = o->cfg->plugin;
+        h->spool_dir = o->cfg->push.spool_dir ? sonde_xstrdup(o->cfg->push.spool_dir) : NULL;
+        h->queue = o->queue;
+        o->queue = NULL;
+    }
+}
+
+void agent_handovers_free(struct agent_handovers *handovers)
+{
+    for (size_t i = 0; i < handovers->n; i++) {
+        struct agent_handover *h = &handovers->items[i];
+        if (h->queue) {
+            size_t pending = outq_pending(h->queue);
+            if (pending)
+                sonde_log(SONDE_LOG_WARN,
+                          "output %s is gone after the reload: %zu queued records dropped%s",
+                          h->name, pending, h->spool_dir ? " (they stay in its spool)" : "");
+            outq_free(h->queue);
+        }
+        free(h->name);
+        free(h->spool_dir);
+    }
+    free(handovers->items);
+    handovers->items = NULL;
+    handovers->n = 0;
 }
 
 void agent_destroy(struct agent *agent)

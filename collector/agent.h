@@ -91,9 +91,30 @@ struct agent {
     bool stop;
 };
 
-/* Builds instances (init of every plugin). Returns 0, or -EINVAL when some
+/* Push outputs' queues carried across a reload, so that nothing queued is
+ * lost: an output of the same name, plugin and spool takes its queue back. */
+struct agent_handover {
+    char *name; /* owned */
+    const struct sonde_plugin *plugin;
+    char *spool_dir; /* owned; NULL: a memory queue */
+    struct outq *queue;
+};
+
+struct agent_handovers {
+    struct agent_handover *items; /* owned */
+    size_t n;
+};
+
+/* Builds instances (init of every plugin); push outputs adopt matching
+ * queues from `adopt` (may be NULL). Returns 0, or -EINVAL when some
  * instance failed to initialise (the others still run). */
-int agent_init(struct agent *agent, struct sonde_config *config, const struct agent_paths *paths);
+int agent_init(struct agent *agent, struct sonde_config *config, const struct agent_paths *paths,
+               struct agent_handovers *adopt);
+/* Stops the push outputs' senders and moves their queues to `out` (before
+ * agent_destroy, on reload). */
+void agent_hand_over(struct agent *agent, struct agent_handovers *out);
+/* Frees the queues nobody adopted, logging what they still held. */
+void agent_handovers_free(struct agent_handovers *handovers);
 void agent_destroy(struct agent *agent);
 /* Reads one input now; the batch goes to the outputs and the store.
  * Returns the read's result. */

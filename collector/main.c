@@ -201,7 +201,7 @@ static int run_once(struct sonde_config *config, const struct agent_paths *paths
     size_t noutputs = config->noutputs;
     config->noutputs = 0; /* --once prints; configured outputs stay idle */
     struct agent agent;
-    int rc = agent_init(&agent, config, paths);
+    int rc = agent_init(&agent, config, paths, NULL);
     agent.want_series = false;
     agent.want_points = true;
     for (size_t i = 0; i < agent.ninputs; i++)
@@ -231,9 +231,10 @@ struct running {
     struct endpoint *endpoint;
 };
 
-static int start(struct running *run, struct sonde_config *config, const struct options *o)
+static int start(struct running *run, struct sonde_config *config, const struct options *o,
+                 struct agent_handovers *adopt)
 {
-    if (agent_init(&run->agent, config, &o->paths) < 0)
+    if (agent_init(&run->agent, config, &o->paths, adopt) < 0)
         sonde_log(SONDE_LOG_WARN, "some plugins failed to start; the others run");
     run->agent.max_rounds = o->cycles ? strtoull(o->cycles, NULL, 10) : 0;
     run->endpoint = NULL;
@@ -272,7 +273,7 @@ static int run_daemon(const struct options *o, struct sonde_config *config)
     signal(SIGPIPE, SIG_IGN);
 
     struct running run;
-    if (start(&run, config, o) < 0)
+    if (start(&run, config, o, NULL) < 0)
         return 1;
     for (;;) {
         int sig;
@@ -287,10 +288,16 @@ static int run_daemon(const struct options *o, struct sonde_config *config)
             sonde_log(SONDE_LOG_ERROR, "reload: configuration invalid; keeping the running one");
             continue;
         }
+        /* Push outputs keep what they queued: the new agent adopts it. */
+        struct agent_handovers handovers = {0};
+        scheduler_stop(&run.agent);
+        agent_hand_over(&run.agent, &handovers);
         stop(&run);
         config_free(config);
         *config = fresh;
-        if (start(&run, config, o) < 0)
+        int rc = start(&run, config, o, &handovers);
+        agent_handovers_free(&handovers);
+        if (rc < 0)
             return 1;
         sonde_log(SONDE_LOG_INFO, "reload: configuration %s applied", config->source);
     }
