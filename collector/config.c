@@ -916,7 +916,8 @@ int config_load(struct sonde_config *config, const char *path)
     return rc;
 }
 
-static void instances_free(struct config_instance *list, size_t n)
+/* Frees the instances' contents, and the array itself when `array`. */
+static void instances_free(struct config_instance *list, size_t n, bool array)
 {
     for (size_t i = 0; i < n; i++) {
         config_options_free(list[i].plugin->options, list[i].config);
@@ -925,15 +926,41 @@ static void instances_free(struct config_instance *list, size_t n)
         string_map_free(&list[i].tags);
         config_push_free(&list[i].push);
     }
-    free(list);
+    if (array)
+        free(list);
+}
+
+void config_enable_input(struct sonde_config *config, const struct sonde_plugin *plugin)
+{
+    for (size_t i = 0; i < config->ninputs; i++)
+        if (config->inputs[i].plugin == plugin)
+            return;
+    struct config_instance inst = {.plugin = plugin};
+    inst.config = sonde_xcalloc(1, plugin->config_size ? plugin->config_size : 1);
+    config_options_defaults(plugin->options, inst.config);
+    inst.name = sonde_xstrdup(plugin->name);
+    config->inputs = sonde_xrealloc(config->inputs, (config->ninputs + 1) * sizeof(inst));
+    config->inputs[config->ninputs++] = inst;
+}
+
+void config_disable_input(struct sonde_config *config, const struct sonde_plugin *plugin)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < config->ninputs; i++) {
+        if (config->inputs[i].plugin == plugin)
+            instances_free(&config->inputs[i], 1, false);
+        else
+            config->inputs[kept++] = config->inputs[i];
+    }
+    config->ninputs = kept;
 }
 
 void config_free(struct sonde_config *config)
 {
     config_options_free(agent_options, config);
     config_options_free(web_options, config);
-    instances_free(config->inputs, config->ninputs);
-    instances_free(config->outputs, config->noutputs);
+    instances_free(config->inputs, config->ninputs, true);
+    instances_free(config->outputs, config->noutputs, true);
     free(config->source);
     memset(config, 0, sizeof(*config));
 }

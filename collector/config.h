@@ -81,5 +81,11 @@ extern const char sonde_default_config[];
 const struct sonde_plugin *registry_find(const char *name);
 /* NULL-terminated list of every plugin. */
 extern const struct sonde_plugin *const sonde_registry[];
+const char *registry_collector_name(const struct sonde_plugin *plugin);
+
+/* --collector.NAME: one instance of the plugin with its defaults, unless the
+ * configuration has one already. --no-collector.NAME: none of them. */
+void config_enable_input(struct sonde_config *config, const struct sonde_plugin *plugin);
+void config_disable_input(struct sonde_config *config, const struct sonde_plugin *plugin);
 
 #endif

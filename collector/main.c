@@ -19,6 +19,11 @@ struct options {
     const char *interval, *listen_address, *telemetry_path, *log_level, *cycles;
     const char *web_config_file;
     struct agent_paths paths;
+    /* --collector.NAME / --no-collector.NAME, in command-line order */
+    const char *collectors[128];
+    bool collector_on[128];
+    size_t ncollectors;
+    bool disable_defaults; /* --collector.disable-defaults */
 };
 
 static void usage(FILE *out)
@@ -41,6 +46,9 @@ static void usage(FILE *out)
             "  --path.procfs PATH         procfs mount point (default /proc)\n"
             "  --path.sysfs PATH          sysfs mount point (default /sys)\n"
             "  --path.rootfs PATH         root filesystem mount point (default /)\n"
+            "  --collector.NAME           turn an input on (node_exporter's collector names)\n"
+            "  --no-collector.NAME        turn an input off\n"
+            "  --collector.disable-defaults  only the inputs named by --collector.NAME\n"
             "  --log.level LEVEL          error, warn, info or debug\n"
             "  --cycles N                 stop after N collection rounds (tests, benchmarks)\n"
             "  --version                  print the version and exit\n"
@@ -72,6 +80,64 @@ static int flag_value(int argc, char **argv, int *i, const char *name, const cha
         return -1;
     *value = argv[++*i];
     return 1;
+}
+
+/* --collector.NAME, --no-collector.NAME, --collector.disable-defaults, as
+ * node_exporter has them. Returns true when `arg` was one of them. */
+static bool parse_collector_flag(const char *arg, struct options *o)
+{
+    bool on = strncmp(arg, "--collector.", 12) == 0;
+    if (!on && strncmp(arg, "--no-collector.", 15) != 0)
+        return false;
+    const char *name = arg + (on ? 12 : 15);
+    if (on && strcmp(name, "disable-defaults") == 0) {
+        o->disable_defaults = true;
+        return true;
+    }
+    if (strchr(name, '.') || strchr(name, '=')) {
+        fprintf(stderr,
+                "sonde: %s: collector options are set in the configuration file "
+                "(inputs: {PLUGIN: {OPTION: VALUE}}); see the README\n",
+                arg);
+        exit(2);
+    }
+    if (o->ncollectors == sizeof(o->collectors) / sizeof(o->collectors[0])) {
+        fprintf(stderr, "sonde: too many --collector flags\n");
+        exit(2);
+    }
+    o->collectors[o->ncollectors] = name;
+    o->collector_on[o->ncollectors++] = on;
+    return true;
+}
+
+/* Applies the --collector flags to the inputs. 0 or -EINVAL (reported). */
+static int apply_collector_flags(const struct options *o, struct sonde_config *config)
+{
+    const struct sonde_plugin *plugins[128];
+    for (size_t i = 0; i < o->ncollectors; i++) {
+        plugins[i] = registry_find(o->collectors[i]);
+        if (!plugins[i] || plugins[i]->kind != SONDE_INPUT) {
+            fprintf(stderr, "sonde: --%scollector.%s: no such collector (see sonde --help)\n",
+                    o->collector_on[i] ? "" : "no-", o->collectors[i]);
+            return -EINVAL;
+        }
+    }
+    if (o->disable_defaults) {
+        for (size_t k = 0; sonde_registry[k]; k++) {
+            bool wanted = false;
+            for (size_t i = 0; i < o->ncollectors; i++)
+                wanted |= plugins[i] == sonde_registry[k] && o->collector_on[i];
+            if (!wanted && sonde_registry[k]->kind == SONDE_INPUT)
+                config_disable_input(config, sonde_registry[k]);
+        }
+    }
+    for (size_t i = 0; i < o->ncollectors; i++) {
+        if (o->collector_on[i])
+            config_enable_input(config, plugins[i]);
+        else
+            config_disable_input(config, plugins[i]);
+    }
+    return 0;
 }
 
 /* Parses the command line; exits with 0 (--help, --version) or 2 (bad
@@ -111,6 +177,8 @@ static void parse_flags(int argc, char **argv, struct options *o)
             o->once = true;
             continue;
         }
+        if (parse_collector_flag(arg, o))
+            continue;
         int matched = 0;
         for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]) && !matched; k++) {
             const char *value;
@@ -132,6 +200,8 @@ static void parse_flags(int argc, char **argv, struct options *o)
 /* Command-line flags win over the file. Returns 0 or -EINVAL (reported). */
 static int apply_flags(const struct options *o, struct sonde_config *config)
 {
+    if (apply_collector_flags(o, config) < 0)
+        return -EINVAL;
     if (o->interval) {
         int64_t ns;
         if (config_parse_duration(o->interval, &ns) < 0 || ns <= 0) {

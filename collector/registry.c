@@ -47,3 +47,21 @@ const struct sonde_plugin *registry_find(const char *name)
             return sonde_registry[i];
     return NULL;
 }
+
+/* node_exporter's collector name for a plugin (node_scrape_collector_* and
+ * --collector.NAME); NULL for plugins that export nothing to Prometheus. */
+const char *registry_collector_name(const struct sonde_plugin *plugin)
+{
+    static const struct {
+        const char *plugin, *collector;
+    } names[] = {
+        {"mem", "meminfo"}, {"system", "loadavg"},   {"kernel", "stat"},
+        {"net", "netdev"},  {"diskio", "diskstats"}, {"disk", "filesystem"},
+    };
+    if (plugin->kind != SONDE_INPUT || strcmp(plugin->name, "swap") == 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i].plugin, plugin->name) == 0)
+            return names[i].collector;
+    return plugin->name;
+}

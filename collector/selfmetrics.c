@@ -94,6 +94,30 @@ static void selfmetrics_push(struct sonde_batch *b, const struct agent_output *o
                name, NULL);
 }
 
+static const struct sonde_family fam_scrape_duration = {
+    "node_scrape_collector_duration_seconds", SONDE_GAUGE,
+    "node_exporter: Duration of a collector scrape."};
+static const struct sonde_family fam_scrape_success = {
+    "node_scrape_collector_success", SONDE_GAUGE, "node_exporter: Whether a collector succeeded."};
+
+/* node_exporter's per-collector self-metrics, under its collector names;
+ * with several instances of one plugin, the first one speaks for it. */
+static void selfmetrics_collectors(struct sonde_batch *b, const struct agent *agent)
+{
+    for (size_t i = 0; i < agent->ninputs; i++) {
+        const struct agent_input *in = &agent->inputs[i];
+        const char *collector = registry_collector_name(in->cfg->plugin);
+        bool first = collector != NULL;
+        for (size_t j = 0; first && j < i; j++)
+            first = agent->inputs[j].cfg->plugin != in->cfg->plugin;
+        if (!first)
+            continue;
+        sonde_emit(b, &fam_scrape_duration, in->last_duration_s, "collector", collector, NULL);
+        sonde_emit(b, &fam_scrape_success, in->ready && in->reads && in->last_rc == 0, "collector",
+                   collector, NULL);
+    }
+}
+
 static const struct sonde_family fam_cpu = {"process_cpu_seconds_total", SONDE_COUNTER,
                                             "Total user and system CPU time spent in seconds."};
 static const struct sonde_family fam_rss = {"process_resident_memory_bytes", SONDE_GAUGE,
@@ -165,6 +189,7 @@ struct sonde_batch *selfmetrics_batch(struct agent *agent)
     sonde_emit(b, &fam_scrape_errors, (double)atomic_load(&agent->scrape_errors), NULL);
     sonde_emit(b, &fam_renders, (double)atomic_load(&agent->renders), NULL);
     sonde_emit(b, &fam_lp_skipped, (double)agent->lp_stats.nonfinite_fields, NULL);
+    selfmetrics_collectors(b, agent);
     selfmetrics_process(b);
     sonde_emit(b, &fam_start, (double)agent->start_time_ns / 1e9, NULL);
     batch_finish(b);

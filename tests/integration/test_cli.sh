@@ -166,4 +166,17 @@ for form in eq space; do
     port=$(free_port $((port + 1)))
 done
 
+# ---- --collector.NAME / --no-collector.NAME (node_exporter's flags) ----
+sonde_fg --collector.disable-defaults --collector.loadavg --once >"$T/coll.out" 2>"$T/coll.err"
+[ $? -eq 0 ] && [ -s "$T/coll.out" ] && ! grep -qv '^system,' "$T/coll.out"
+result "--collector.disable-defaults --collector.loadavg runs the system input only" ||
+    note "$(cut -d' ' -f1 "$T/coll.out" | cut -d, -f1 | sort -u | tr '\n' ' ')"
+sonde_fg --no-collector.cpu --no-collector.filesystem --once >"$T/nocoll.out" 2>"$T/nocoll.err"
+[ $? -eq 0 ] && ! grep -q '^cpu,' "$T/nocoll.out" && ! grep -q '^disk,' "$T/nocoll.out" &&
+    grep -q '^mem,' "$T/nocoll.out"
+result "--no-collector.cpu --no-collector.filesystem leave cpu and disk out, the rest in"
+sonde_fg --collector.nosuch --check-config >/dev/null 2>"$T/nosuch.err"
+[ $? -eq 2 ] && grep -q 'nosuch' "$T/nosuch.err"
+result "--collector.nosuch exits 2 and names it"
+
 done_testing
