@@ -220,7 +220,12 @@ int agent_collect(struct agent *agent, struct agent_input *in)
     in->reads++;
     in->last_rc = rc;
     in->samples_skipped += batch->skipped;
-    if (rc < 0) {
+    if (rc == -ENODATA) {
+        /* The source is absent on this host (a kernel module not loaded):
+         * not a failure of sonde's, and node_exporter does not warn either;
+         * node_scrape_collector_success still says 0. */
+        sonde_log(SONDE_LOG_DEBUG, "input %s: no data on this host", in->cfg->name);
+    } else if (rc < 0) {
         in->errors++;
         sonde_log(SONDE_LOG_WARN, "input %s: read failed: %s", in->cfg->name, strerror(-rc));
     }

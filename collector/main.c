@@ -281,7 +281,8 @@ static int run_once(struct sonde_config *config, const struct agent_paths *paths
     struct sonde_lp_stats stats = {0};
     for (size_t i = 0; i < agent.ninputs; i++) {
         struct agent_input *in = &agent.inputs[i];
-        if (agent_collect(&agent, in) < 0) {
+        int read = agent_collect(&agent, in);
+        if (read < 0 && read != -ENODATA) { /* ENODATA: absent here, not failed */
             rc = -EIO;
             continue;
         }

@@ -301,7 +301,8 @@ struct sonde_plugin {
      * long as the instance). Returns 0 or -errno; *state is freed by destroy. */
     int (*init)(void **state, const void *config, const struct sonde_context *ctx);
     /* Inputs: appends samples to `batch`. Returns 0, or -errno when the read
-     * failed (what was appended is still published). */
+     * failed (what was appended is still published); -ENODATA when the
+     * source does not exist on this host (not logged as a failure). */
     int (*read)(void *state, struct sonde_batch *batch);
     /* Outputs: takes a finished batch (borrowed, read-only). */
     int (*write)(void *state, const struct sonde_batch *batch);
