@@ -8,7 +8,7 @@
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 BUILD      ?= build
 CC         ?= cc
-PKGS       := libmicrohttpd yaml-0.1 zlib libcrypt gnutls libcurl libprotobuf-c
+PKGS       := libmicrohttpd yaml-0.1 zlib libcrypt gnutls libcurl libprotobuf-c jansson
 CFLAGS_STD := -std=c11 -D_GNU_SOURCE -Iinclude -Icollector -DSONDE_VERSION='"$(VERSION)"'
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith -Wundef \
@@ -18,14 +18,14 @@ SAN        ?=
 CFLAGS     ?=
 ALL_CFLAGS  = $(CFLAGS_STD) -I$(BUILD)/gen $(WARN) $(OPT) $(SAN) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -lpthread -lm
+LDLIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -lsensors -lpthread -lm
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones when run as root.
 BUILD_DEBS := build-essential pkg-config libmicrohttpd-dev libyaml-dev zlib1g-dev check \
               libcrypt-dev libgnutls28-dev libcurl4-openssl-dev libsnappy-dev \
-              libprotobuf-c-dev protobuf-c-compiler
+              libprotobuf-c-dev protobuf-c-compiler libsensors-dev libjansson-dev
 TEST_DEBS  := prometheus-node-exporter prometheus influxdb influxdb-client victoria-metrics curl \
               valgrind clang-format python3
 BENCH_DEBS := wrk collectd-core hyperfine prometheus-node-exporter valgrind
@@ -52,7 +52,7 @@ deps-test: deps
 deps-bench: deps
 	@sh tests/lib/ensure-debs.sh $(BENCH_DEBS)
 
-$(BUILD)/%.o: %.c include/sonde.h $(wildcard collector/*.h) | deps
+$(BUILD)/%.o: %.c include/sonde.h $(wildcard collector/*.h) $(wildcard plugins/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 

@@ -52,6 +52,7 @@ static void usage(FILE *out)
             "  --log.level LEVEL          error, warn, info or debug\n"
             "  --cycles N                 stop after N collection rounds (tests, benchmarks)\n"
             "  --version                  print the version and exit\n"
+            "  --help-plugins             list every plugin with its options and defaults\n"
             "  --help                     print this help and exit\n"
             "\n"
             "Both --flag=value and --flag value are accepted.\n"
@@ -80,6 +81,28 @@ static int flag_value(int argc, char **argv, int *i, const char *name, const cha
         return -1;
     *value = argv[++*i];
     return 1;
+}
+
+static const char *option_type_text(enum sonde_option_type type)
+{
+    static const char *const names[] = {"string", "bool",  "int",  "duration",
+                                        "size",   "regex", "list", "map"};
+    return (size_t)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+/* --help-plugins: every plugin with its options, defaults and help. */
+static void usage_plugins(FILE *out)
+{
+    for (size_t i = 0; sonde_registry[i]; i++) {
+        const struct sonde_plugin *p = sonde_registry[i];
+        fprintf(out, "%s %s: %s\n", p->kind == SONDE_INPUT ? "input" : "output", p->name,
+                p->summary ? p->summary : "");
+        for (const struct sonde_option *opt = p->options; opt && opt->name; opt++)
+            fprintf(out, "  %-24s %-8s %s%s%s%s\n", opt->name, option_type_text(opt->type),
+                    opt->help ? opt->help : "", opt->default_value ? " (default: " : "",
+                    opt->default_value ? opt->default_value : "",
+                    opt->default_value ? ")" : (opt->required ? " (required)" : ""));
+    }
 }
 
 /* --collector.NAME, --no-collector.NAME, --collector.disable-defaults, as
@@ -163,6 +186,10 @@ static void parse_flags(int argc, char **argv, struct options *o)
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
+            exit(0);
+        }
+        if (strcmp(arg, "--help-plugins") == 0) {
+            usage_plugins(stdout);
             exit(0);
         }
         if (strcmp(arg, "--version") == 0) {

@@ -10,6 +10,18 @@ extern const struct sonde_plugin sonde_plugin_cpu, sonde_plugin_mem, sonde_plugi
     sonde_plugin_system, sonde_plugin_kernel, sonde_plugin_net, sonde_plugin_diskio,
     sonde_plugin_disk, sonde_plugin_stdout, sonde_plugin_influxdb, sonde_plugin_influxdb_v2,
     sonde_plugin_remote_write;
+extern const struct sonde_plugin sonde_plugin_vmstat, sonde_plugin_netstat, sonde_plugin_sockstat,
+    sonde_plugin_softnet, sonde_plugin_udp_queues, sonde_plugin_arp, sonde_plugin_conntrack;
+
+extern const struct sonde_plugin sonde_plugin_cgroup;
+
+extern const struct sonde_plugin sonde_plugin_netclass, sonde_plugin_hwmon,
+    sonde_plugin_thermal_zone, sonde_plugin_powersupplyclass, sonde_plugin_cpufreq,
+    sonde_plugin_sensors;
+
+extern const struct sonde_plugin sonde_plugin_timex, sonde_plugin_time, sonde_plugin_uname,
+    sonde_plugin_os, sonde_plugin_filefd, sonde_plugin_entropy, sonde_plugin_pressure,
+    sonde_plugin_schedstat, sonde_plugin_processes, sonde_plugin_interrupts, sonde_plugin_textfile;
 
 const struct sonde_plugin *const sonde_registry[] = {
     /* inputs */
@@ -21,6 +33,31 @@ const struct sonde_plugin *const sonde_registry[] = {
     &sonde_plugin_net,
     &sonde_plugin_diskio,
     &sonde_plugin_disk,
+    &sonde_plugin_vmstat,
+    &sonde_plugin_netstat,
+    &sonde_plugin_sockstat,
+    &sonde_plugin_softnet,
+    &sonde_plugin_udp_queues,
+    &sonde_plugin_arp,
+    &sonde_plugin_conntrack,
+    &sonde_plugin_cgroup,
+    &sonde_plugin_netclass,
+    &sonde_plugin_hwmon,
+    &sonde_plugin_thermal_zone,
+    &sonde_plugin_powersupplyclass,
+    &sonde_plugin_cpufreq,
+    &sonde_plugin_sensors,
+    &sonde_plugin_timex,
+    &sonde_plugin_time,
+    &sonde_plugin_uname,
+    &sonde_plugin_os,
+    &sonde_plugin_filefd,
+    &sonde_plugin_entropy,
+    &sonde_plugin_pressure,
+    &sonde_plugin_schedstat,
+    &sonde_plugin_processes,
+    &sonde_plugin_interrupts,
+    &sonde_plugin_textfile,
     /* outputs */
     &sonde_plugin_stdout,
     &sonde_plugin_influxdb,

@@ -26,6 +26,27 @@ import urllib.request
 # node_scrape_*, promhttp_*, node_exporter_build_info, sonde_*) is ignored on both sides.
 COVERED = re.compile(r"^node_(cpu_.*|memory_.*|load.*|boot_time_seconds|context_switches_total"
                      r"|forks_total|intr_total|procs_.*|network_.*_total|disk_.*|filesystem_.*)$")
+# ... and those of the vmstat, netstat, sockstat, softnet, udp_queues, arp and conntrack inputs.
+COVERED = re.compile(COVERED.pattern + r"|^node_(vmstat_.*|netstat_.*|sockstat_.*|softnet_.*"
+                     r"|udp_queues|arp_entries|nf_conntrack_.*)$")
+# Counters node_exporter exports untyped or as gauges (no _total): bracketed like counters.
+RAW_COUNTERS = re.compile(r"^node_(vmstat_(oom_kill|pg.*|pswp.*)|nf_conntrack_stat_.*"
+                          r"|netstat_(?!(Tcp_CurrEstab|Tcp_MaxConn|Ip_Forwarding)$).*)$")
+# ... and those of the netclass, hwmon, thermal_zone, powersupplyclass and cpufreq inputs.
+COVERED = re.compile(COVERED.pattern + r"|^node_(network_.*|hwmon_.*|thermal_zone_temp"
+                     r"|cooling_device_.*|power_supply_.*)$")
+# Sensor readings and CPU frequencies move between any two reads.
+FREQUENCIES = re.compile(r"^node_cpu_(scaling_)?frequency_hertz$")
+SENSOR_GAUGES = re.compile(r"^node_(hwmon_.*|thermal_zone_temp|power_supply_.*)$")
+# ... and those of the timex, time, uname, os, filefd, entropy, pressure, schedstat,
+# processes, interrupts and textfile inputs. node_processes_state and _threads_state are
+# left out: a process or thread caught in D or R state by one reader only is not an error.
+COVERED = re.compile(COVERED.pattern + r"|^node_(timex_.*|time_.*|uname_info|os_.*|filefd_.*"
+                     r"|entropy_.*|pressure_.*|schedstat_.*|processes_(pids|threads|max_.*)"
+                     r"|interrupts_total|textfile_.*)$")
+# Their values that do not move (the textfile test file is not touched during the test).
+HOST_EXACT = re.compile(r"^node_(time_zone_offset_seconds|time_clocksource_.*|uname_info|os_.*"
+                        r"|processes_max_.*|filefd_maximum|entropy_pool_size_bits|textfile_.*)$")
 
 MiB = 1024.0 * 1024.0
 
@@ -91,6 +112,36 @@ def fmt(labels):
 def tolerance(name, labels, a, b, ncpu, fs_size):
     """(low, high) bounds sonde's value must fall in, from node_exporter's A and B."""
     lo, hi = min(a, b), max(a, b)
+    if HOST_EXACT.match(name):
+        return lo, hi
+    if name == "node_time_seconds":
+        return lo - 1, hi + 1  # the clock, read between A and B
+    if name in ("node_processes_pids", "node_processes_threads", "node_filefd_allocated"):
+        # Processes, threads and open files of the whole host at one instant: other jobs on
+        # the machine start and stop meanwhile. 5% or 32; threads counted as processes (or
+        # the reverse) are off by far more.
+        slack = max(0.05 * max(abs(a), abs(b)), 32)
+        return lo - slack, hi + slack
+    if FREQUENCIES.match(name):
+        # scaling_cur_freq follows the load from one read to the next: half the value.
+        slack = 0.5 * max(abs(a), abs(b))
+        return lo - slack, hi + slack
+    if SENSOR_GAUGES.match(name) and not name.endswith("_total"):
+        # Temperatures, fan speeds, battery voltage and power drift between the reads: 10%
+        # or 2 (degrees, rpm, volts ...).
+        slack = max(0.1 * max(abs(a), abs(b)), 2)
+        return lo - slack, hi + slack
+    if RAW_COUNTERS.match(name):
+        eps = max(abs(hi) * 1e-12, 1e-9)
+        return lo - eps, hi + eps
+    if name == "node_nf_conntrack_entries_limit":
+        return lo, hi  # a constant unless someone changes the sysctl
+    if name.startswith("node_sockstat_") or name in ("node_netstat_Tcp_CurrEstab",
+                                                      "node_nf_conntrack_entries"):
+        # Sockets (and their tracked flows) at one instant: every scrape of the two endpoints
+        # opens a connection and leaves one in TIME_WAIT. 64 (or 64 pages of socket buffers).
+        slack = 64 * 4096 if name.endswith("_mem_bytes") else 64
+        return lo - slack, hi + slack
     if CONSTANTS.match(name):
         return lo, hi  # exact: A == B for a true constant
     if name.startswith("node_cpu_"):
@@ -142,6 +193,28 @@ GROUPS = [
     ("node_network_*_total", re.compile(r"^node_network_")),
     ("node_disk_*", re.compile(r"^node_disk_")),
     ("node_filesystem_*", re.compile(r"^node_filesystem_")),
+    ("node_vmstat_*", re.compile(r"^node_vmstat_")),
+    ("node_netstat_*", re.compile(r"^node_netstat_")),
+    ("node_sockstat_*", re.compile(r"^node_sockstat_")),
+    ("node_softnet_*", re.compile(r"^node_softnet_")),
+    # arp and conntrack may export nothing on a host (empty table, module not loaded): they
+    # share the group of udp_queues, which every host with IPv4 has.
+    ("node_udp_queues, node_arp_entries, node_nf_conntrack_*",
+     re.compile(r"^node_(udp_queues|arp_entries|nf_conntrack_)")),
+    # netclass exports on every host; hwmon, thermal zones and power supplies only where the
+    # hardware has them (not in most VMs): they share netclass' group.
+    ("node_network_* attributes, node_hwmon_*, node_thermal_zone_temp, node_cooling_device_*,"
+     " node_power_supply_*",
+     re.compile(r"^node_(network_(?!.*_total$)|hwmon_|thermal_zone_|cooling_device_"
+                r"|power_supply_)")),
+    ("node_timex_*, node_time_*, node_uname_info, node_os_*",
+     re.compile(r"^node_(timex_|time_|uname_info|os_)")),
+    # pressure and schedstat exist only where the kernel has them (this VM has no schedstat):
+    # they share the group of filefd and entropy, which every host has.
+    ("node_filefd_*, node_entropy_*, node_pressure_*, node_schedstat_*",
+     re.compile(r"^node_(filefd_|entropy_|pressure_|schedstat_)")),
+    ("node_processes_{pids,threads,max_*}, node_interrupts_total, node_textfile_*",
+     re.compile(r"^node_(processes_|interrupts_total|textfile_)")),
 ]
 
 

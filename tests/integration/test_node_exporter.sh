@@ -14,9 +14,22 @@ sonde_port=$(free_port $((ne_port + 1)))
 # for netdev) are the package's, which equal upstream's.
 upstream_mount_points_exclude='^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|'\
 'var/lib/containers/storage/.+)($|/)'
+# A textfile directory for both (Debian's package defaults to /var/lib/prometheus/
+# node-exporter, upstream to none): HELP/TYPE, default HELP, label sets filled in.
+mkdir -p "$T/textfile"
+printf '%s\n' '# HELP node_textfile_test_info A file for the comparison.' \
+    '# TYPE node_textfile_test_info gauge' 'node_textfile_test_info{a="1"} 1' \
+    'node_textfile_test_info{b="x y"} 2' 'node_textfile_test_untyped 3' >"$T/textfile/test.prom"
 spawn node_exporter prometheus-node-exporter --web.listen-address="127.0.0.1:$ne_port" \
     --collector.disable-defaults --collector.cpu --collector.meminfo --collector.loadavg \
     --collector.stat --collector.netdev --collector.diskstats --collector.filesystem \
+    --collector.vmstat --collector.netstat --collector.sockstat --collector.softnet \
+    --collector.udp_queues --collector.arp --collector.conntrack \
+    --collector.netclass --collector.hwmon --collector.thermal_zone \
+    --collector.powersupplyclass --collector.cpufreq \
+    --collector.timex --collector.time --collector.uname --collector.os --collector.filefd \
+    --collector.entropy --collector.pressure --collector.schedstat --collector.processes \
+    --collector.interrupts --collector.textfile --collector.textfile.directory="$T/textfile" \
     --collector.filesystem.mount-points-exclude="$upstream_mount_points_exclude" \
     --collector.netdev.device-exclude=
 ne_pid=$SPAWNED
@@ -35,6 +48,30 @@ inputs:
   net: {}
   diskio: {}
   disk: {}
+  vmstat: {}
+  netstat: {}
+  sockstat: {}
+  softnet: {}
+  udp_queues: {}
+  arp: {}
+  conntrack: {}
+  netclass: {}
+  hwmon: {}
+  thermal_zone: {}
+  powersupplyclass: {}
+  cpufreq: {}
+  timex: {}
+  time: {}
+  uname: {}
+  os: {}
+  filefd: {}
+  entropy: {}
+  pressure: {}
+  schedstat: {}
+  processes: {}
+  interrupts: {}
+  textfile:
+    directory: "$T/textfile"
 EOF
 spawn sonde "$SONDE" --config "$T/sonde.yaml"
 sonde_pid=$SPAWNED

@@ -9,7 +9,7 @@ seconds=${FUZZ_SECONDS:-10}
 cc=clang
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Icollector -fsanitize=fuzzer,address,undefined"
 libs="-Wl,--start-group $dir/libsonde_plugins.a $dir/libsonde_core.a -Wl,--end-group \
-    $(pkg-config --libs libmicrohttpd yaml-0.1 zlib libcrypt gnutls libcurl libprotobuf-c) -lsnappy -lpthread -lm"
+    $(pkg-config --libs libmicrohttpd yaml-0.1 zlib libcrypt gnutls libcurl libprotobuf-c jansson) -lsnappy -lsensors -lpthread -lm"
 # harness name : plugin : file under the fixture tree : fixture tree
 targets="
 config:::tests/fixtures
@@ -25,6 +25,36 @@ swap_vmstat:swap:proc/vmstat:tests/fixtures/swap
 net_dev:net:proc/net/dev:tests/fixtures/net
 diskio_diskstats:diskio:proc/diskstats:tests/fixtures/diskio
 disk_mountinfo:disk:proc/1/mountinfo:tests/fixtures/disk
+vmstat_vmstat:vmstat:proc/vmstat:tests/fixtures/vmstat
+netstat_netstat:netstat:proc/net/netstat:tests/fixtures/netstat
+netstat_snmp:netstat:proc/net/snmp:tests/fixtures/netstat
+netstat_snmp6:netstat:proc/net/snmp6:tests/fixtures/netstat
+sockstat_sockstat:sockstat:proc/net/sockstat:tests/fixtures/sockstat
+softnet_softnet_stat:softnet:proc/net/softnet_stat:tests/fixtures/softnet
+udp_queues_udp:udp_queues:proc/net/udp:tests/fixtures/udp_queues
+arp_arp:arp:proc/net/arp:tests/fixtures/arp
+conntrack_stat:conntrack:proc/net/stat/nf_conntrack:tests/fixtures/conntrack
+conntrack_count:conntrack:proc/sys/net/netfilter/nf_conntrack_count:tests/fixtures/conntrack
+netclass_flags:netclass:sys/class/net/eth0/flags:tests/fixtures/netclass
+netclass_address:netclass:sys/class/net/eth0/address:tests/fixtures/netclass
+hwmon_temp_input:hwmon:sys/class/hwmon/hwmon1/temp1_input:tests/fixtures/hwmon
+hwmon_temp_label:hwmon:sys/class/hwmon/hwmon1/temp1_label:tests/fixtures/hwmon
+hwmon_name:hwmon:sys/class/hwmon/hwmon3/name:tests/fixtures/hwmon
+thermal_zone_temp:thermal_zone:sys/class/thermal/thermal_zone0/temp:tests/fixtures/thermal_zone
+thermal_zone_cur_state:thermal_zone:sys/class/thermal/cooling_device1/cur_state:tests/fixtures/thermal_zone
+powersupplyclass_capacity:powersupplyclass:sys/class/power_supply/BAT0/capacity:tests/fixtures/powersupplyclass
+powersupplyclass_model:powersupplyclass:sys/class/power_supply/BAT0/model_name:tests/fixtures/powersupplyclass
+cpufreq_scaling_cur:cpufreq:sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq:tests/fixtures/cpufreq
+os_release:os:etc/os-release:tests/fixtures/os
+time_clocksource:time:sys/devices/system/clocksource/clocksource0/available_clocksource:tests/fixtures/time
+filefd_file_nr:filefd:proc/sys/fs/file-nr:tests/fixtures/filefd
+entropy_avail:entropy:proc/sys/kernel/random/entropy_avail:tests/fixtures/entropy
+pressure_io:pressure:proc/pressure/io:tests/fixtures/pressure
+schedstat_schedstat:schedstat:proc/schedstat:tests/fixtures/schedstat
+processes_stat:processes:proc/1/stat:tests/fixtures/processes
+interrupts_interrupts:interrupts:proc/interrupts:tests/fixtures/interrupts
+interrupts_softirqs:interrupts:proc/softirqs:tests/fixtures/interrupts
+textfile:::tests/fixtures
 "
 passed=0 failed=0
 for t in $targets; do
@@ -45,6 +75,8 @@ for t in $targets; do
         find "tests/fixtures/$plugin" -type f -size -64k -exec cp {} "$corpus/" \; 2>/dev/null
     elif [ "$name" = config ]; then
         cp packaging/sonde.yaml "$corpus/"
+    elif [ "$name" = textfile ]; then
+        find tests/fixtures/textfile -name '*.prom' -type f -size -64k -exec cp {} "$corpus/" \;
     elif [ "$name" = webconfig ]; then
         printf '%s\n' 'tls_server_config: {cert_file: a.pem, key_file: a.key, client_auth_type:' \
             '  RequireAndVerifyClientCert, client_ca_file: ca.pem, min_version: TLS12}' \
