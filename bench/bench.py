@@ -19,11 +19,12 @@ CHILDREN = []  # Popen objects still to be ended on exit
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 INTERVAL = 0.2  # collection interval and scrape period, seconds
 
-NE_EQUIV = [
-    "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
-    "--collector.loadavg", "--collector.stat", "--collector.netdev", "--collector.diskstats",
-    "--collector.filesystem", "--collector.vmstat",
-]
+# The node_exporter collectors behind sonde's default inputs (the host set).
+NE_EQUIV = ["--collector.disable-defaults"] + ["--collector." + c for c in (
+    "cpu", "meminfo", "loadavg", "stat", "netdev", "diskstats", "filesystem", "vmstat",
+    "netstat", "sockstat", "softnet", "udp_queues", "arp", "conntrack", "netclass", "hwmon",
+    "thermal_zone", "powersupplyclass", "cpufreq", "timex", "time", "uname", "os", "filefd",
+    "entropy", "pressure", "schedstat", "textfile")]
 # Filesystem types node_exporter's filesystem collector skips by default; collectd's df plugin
 # is told to skip the same, so both stat the same filesystems.
 SKIP_FS = ["autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs", "devpts",
@@ -418,6 +419,224 @@ def run_floor(a):
     return res
 
 
+# ---------------------------------------------------------------- push outputs
+
+class _Discard:
+    """A loopback HTTP server that reads each request and answers 204: the cost of sending
+    without a backend's ingestion behind it. Runs in a thread of this process, whose CPU
+    is never counted."""
+
+    def __init__(self):
+        import http.server as hs
+        import threading
+
+        class Handler(hs.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = hs.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def http_status(port, method, path, body=None, timeout=5):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
+def start_influxd(a):
+    d = f"{a.tmpdir}/influxd"
+    os.makedirs(d, exist_ok=True)
+    port, rpc = free_port(), free_port()
+    with open(d + "/influxdb.conf", "w") as f:
+        f.write(f"""reporting-disabled = true
+bind-address = "127.0.0.1:{rpc}"
+[meta]
+  dir = "{d}/meta"
+[data]
+  dir = "{d}/data"
+  wal-dir = "{d}/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:{port}"
+  log-enabled = false
+[ifql]
+  enabled = false
+[continuous_queries]
+  enabled = false
+[logging]
+  level = "warn"
+""")
+    p = spawn([a.influxd, "run", "-config", d + "/influxdb.conf"], f"{a.logdir}/influxd.log")
+    deadline = time.monotonic() + 30
+    while http_status(port, "GET", "/ping") != 204:
+        if p.poll() is not None or time.monotonic() > deadline:
+            stop(p)
+            raise BenchError("influxd did not answer /ping")
+        time.sleep(0.1)
+    if http_status(port, "POST", "/query", b"q=CREATE+DATABASE+bench") != 200:
+        stop(p)
+        raise BenchError("influxd: CREATE DATABASE failed")
+    return p, port
+
+
+def start_vm(a):
+    port = free_port()
+    p = spawn([a.victoria_metrics, f"-httpListenAddr=127.0.0.1:{port}",
+               f"-storageDataPath={a.tmpdir}/vm", "-loggerLevel=ERROR"], f"{a.logdir}/vm.log")
+    wait_http(port, p, "/health", timeout=30)
+    return p, port
+
+
+def run_pushbench(a, name, output_yaml, server=None):
+    """Median of a.push_runs runs of pushbench; CPU of the server process over each run
+    (schedstat) as context."""
+    path = f"{a.tmpdir}/push-{name}.yaml"
+    with open(path, "w") as f:
+        f.write(output_yaml)
+    runs = []
+    for _ in range(a.push_runs):
+        c0 = cpu_ns(server.pid) if server else None
+        out = subprocess.run([a.pushbench, path, str(a.push_samples)], capture_output=True,
+                             text=True, timeout=300)
+        c1 = cpu_ns(server.pid) if server else None
+        if out.returncode != 0:
+            raise BenchError(f"pushbench {name} failed ({out.returncode}): "
+                             f"{out.stderr.strip()[-500:]} {out.stdout.strip()[-300:]}")
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        million = res["samples"] / 1e6
+        res["cpu_per_m"] = res["cpu_s"] / million
+        res["encode_per_m"] = res["encode_cpu_s"] / million
+        res["send_per_m"] = (res["cpu_s"] - res["encode_cpu_s"]) / million
+        if server:
+            us, how = cpu_delta_us(c0, c1)
+            res["server_per_m"], res["server_method"] = us / 1e6 / million, how
+        runs.append(res)
+    runs.sort(key=lambda x: x["cpu_per_m"])
+    med = dict(runs[len(runs) // 2])
+    med["all_cpu_per_m"] = [round(x["cpu_per_m"], 3) for x in runs]
+    return med
+
+
+def push_bench(a):
+    """CPU to encode and send one million samples, for each push format, through the real
+    encoders, queue and sender thread (bench/pushbench.c)."""
+    res = {}
+    common = "      flush_interval: 100ms\n"
+    disc = _Discard()
+    influx = vm = None
+    try:
+        durl = f"http://127.0.0.1:{disc.port}"
+        if a.influxd and os.access(a.influxd, os.X_OK):
+            log("bench: push: influxd")
+            influx, iport = start_influxd(a)
+            log(f"bench: push: line protocol to InfluxDB 1.x, {a.push_samples} samples "
+                f"x{a.push_runs}")
+            res["lp_influx"] = run_pushbench(
+                a, "lp-influx", f"outputs:\n  influxdb:\n    - url: http://127.0.0.1:{iport}\n"
+                f"      database: bench\n{common}", influx)
+            stop(influx)
+            influx = None
+        else:
+            res["notes"] = res.get("notes", []) + ["influxd not installed: no InfluxDB run"]
+        log("bench: push: line protocol to a discard server (gzip, then none)")
+        res["lp_discard"] = run_pushbench(
+            a, "lp-discard", f"outputs:\n  influxdb:\n    - url: {durl}\n      database: b\n"
+            f"{common}")
+        res["lp_discard_nogzip"] = run_pushbench(
+            a, "lp-discard-nogzip", f"outputs:\n  influxdb:\n    - url: {durl}\n"
+            f"      database: b\n      gzip: false\n{common}")
+        if a.victoria_metrics and os.access(a.victoria_metrics, os.X_OK):
+            log("bench: push: victoria-metrics")
+            vm, vport = start_vm(a)
+            log(f"bench: push: remote_write to VictoriaMetrics, {a.push_samples} samples "
+                f"x{a.push_runs}")
+            res["rw_vm"] = run_pushbench(
+                a, "rw-vm", f"outputs:\n  remote_write:\n    - url: "
+                f"http://127.0.0.1:{vport}/api/v1/write\n{common}", vm)
+            stop(vm)
+            vm = None
+        else:
+            res["notes"] = res.get("notes", []) + ["victoria-metrics not installed: no run"]
+        log("bench: push: remote_write to a discard server")
+        res["rw_discard"] = run_pushbench(
+            a, "rw-discard", f"outputs:\n  remote_write:\n    - url: {durl}/api/v1/write\n"
+            f"{common}")
+    finally:
+        disc.close()
+        for p in (influx, vm):
+            if p is not None:
+                stop(p)
+    return res
+
+
+PUSH_ROWS = [("lp_influx", "line protocol, gzip -> InfluxDB 1.x"),
+             ("lp_discard", "line protocol, gzip -> discard server"),
+             ("lp_discard_nogzip", "line protocol, no gzip -> discard server"),
+             ("rw_vm", "remote_write, snappy -> VictoriaMetrics"),
+             ("rw_discard", "remote_write, snappy -> discard server")]
+
+
+def report_push(r, a):
+    pr = r.get("push")
+    if not pr:
+        return []
+    lines = ["", f"push outputs: sonde's CPU to encode and send 1M samples (median of "
+             f"{a.push_runs}; a sample is one field value of a line, or one remote_write "
+             f"sample)",
+             f"  {'format -> backend':40} {'CPU s/1M':>9} {'encode':>7} {'send':>6} "
+             f"{'wall s':>7} {'requests':>9} {'MB raw':>7} {'backend CPU s/1M':>17}"]
+    if "error" in pr:
+        lines.append(f"  failed: {pr['error']}")
+        return lines
+    for key, label in PUSH_ROWS:
+        x = pr.get(key)
+        if not x:
+            continue
+        server = f"{x['server_per_m']:.2f}" if "server_per_m" in x else ""
+        lines.append(f"  {label:40} {x['cpu_per_m']:>9.3f} {x['encode_per_m']:>7.3f} "
+                     f"{x['send_per_m']:>6.3f} {x['wall_s']:>7.2f} {x['requests']:>9} "
+                     f"{x['encoded_bytes'] / 1e6:>7.1f} {server:>17}")
+    lp = pr.get("lp_discard") or {}
+    rw = pr.get("rw_discard") or {}
+    if lp and rw:
+        lines.append(f"  ({lp['samples_per_round']} line-protocol values in "
+                     f"{lp['records'] // max(1, lp['rounds'])} lines, and "
+                     f"{rw['samples_per_round']} remote_write samples, per round of the "
+                     f"default inputs; encode = the collection thread's CPU, send = the rest: "
+                     f"compression, HTTP, the sender thread; runs: "
+                     + ", ".join(f"{k} {pr[k]['all_cpu_per_m']}" for k, _ in PUSH_ROWS
+                                 if k in pr) + ")")
+    for n in pr.get("notes", []):
+        lines.append("  note: " + n)
+    return lines
+
+
 # ---------------------------------------------------------------- report
 
 def fmt_us(v):
@@ -500,6 +719,8 @@ def report(r, a):
             f"{x['latency_avg']:>8} {x['server_cpu_us_per_req']:>14.1f} {mb(x['hwm_kb']):>8.1f}"
             + (f"  socket errors: {x['socket_errors']}" if x["socket_errors"] else ""))
 
+    lines += report_push(r, a)
+
     sx = s["per_cycle_us"]
     ratio_ne = ne["per_scrape_us"] / sx
     ratio_ned = ned["per_scrape_us"] / sx
@@ -538,7 +759,14 @@ def report(r, a):
                     "wrk_ne": w["ne"]["rps"], "ratio_wrk": ratio_wrk,
                     "collectd_us": c.get("per_cycle_us"),
                     "targets_met": all(t[1] for t in targets)}
+    r["summary"].update(push_summary(r))
     return "\n".join(lines)
+
+
+def push_summary(r):
+    pr = r.get("push") or {}
+    return {k + "_cpu_per_m": pr[k]["cpu_per_m"] for k, _ in PUSH_ROWS
+            if isinstance(pr.get(k), dict)}
 
 
 def compare_previous(r, outdir, current):
@@ -550,7 +778,8 @@ def compare_previous(r, outdir, current):
     keys = [("sonde_us", "sonde us/cycle"), ("ne_us", "node_exporter us/scrape"),
             ("floor_us", "floor us"), ("wrk_sonde", "wrk sonde req/s"),
             ("wrk_ne", "wrk node_exporter req/s"), ("collectd_us", "collectd us/cycle"),
-            ("sonde_peak_mb", "sonde peak MB")]
+            ("sonde_peak_mb", "sonde peak MB")] + [
+        (k + "_cpu_per_m", "push " + k + " CPU s/1M") for k, _ in PUSH_ROWS]
     out = [f"== against the previous run ({prev[-1]})"]
     for k, name in keys:
         a, b = p.get(k), r["summary"].get(k)
@@ -579,6 +808,12 @@ def main():
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--wrk-conns", type=int, default=8)
     ap.add_argument("--wrk-secs", type=int, default=10)
+    ap.add_argument("--pushbench", help="bench/pushbench (built by run.sh); none: no push runs")
+    ap.add_argument("--push-only", action="store_true", help="only the push outputs' part")
+    ap.add_argument("--push-samples", type=int, default=1000000)
+    ap.add_argument("--push-runs", type=int, default=5)
+    ap.add_argument("--influxd", default="/usr/bin/influxd")
+    ap.add_argument("--victoria-metrics", default="/usr/bin/victoria-metrics")
     a = ap.parse_args()
     a.logdir = a.tmpdir
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -589,6 +824,8 @@ def main():
                  "date": time.strftime("%Y-%m-%d %H:%M:%S"), "perf": a.perf},
          "notes": []}
     t_start = time.monotonic()
+    if a.push_only:
+        return push_only(a, r, t_start)
     try:
         log("bench: floor (read files)")
         r["floor"] = run_floor(a)
@@ -646,6 +883,11 @@ def main():
                           f"{','.join(r['sonde_gzip']['encodings'])}")
         r["notes"].append(f"node_exporter scrapes paced one per {INTERVAL}s like sonde's; "
                           f"CPU method {r['ne_equiv']['method']}")
+        if a.pushbench:
+            try:
+                r["push"] = push_bench(a)
+            except (BenchError, OSError, subprocess.SubprocessError, ValueError) as e:
+                r["push"] = {"error": str(e)}
     except BenchError as e:
         log(f"bench: FAILED: {e}")
         return 1
@@ -663,6 +905,20 @@ def main():
     with open(os.path.join(a.outdir, name), "w") as f:
         json.dump(r, f, indent=1, default=list)
     print(f"results: {os.path.join(a.outdir, name)}")
+    return 0
+
+
+def push_only(a, r, t_start):
+    """--push-only: the push outputs' part alone (quicker, for work on the senders)."""
+    try:
+        r["push"] = push_bench(a)
+    except BenchError as e:
+        log(f"bench: FAILED: {e}")
+        return 1
+    finally:
+        cleanup()
+    print("\n".join(report_push(r, a)))
+    print(f"\n(bench took {time.monotonic() - t_start:.0f}s)")
     return 0
 
 

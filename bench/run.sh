@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh - sonde's benchmark: CPU per collection cycle and peak RSS of sonde against
 # node_exporter, collectd and a read-the-files floor, plus wrk scrape throughput, all on
-# loopback. Usage: sh bench/run.sh [path/to/sonde]   (`make bench` calls it). See README.md.
+# loopback, and the CPU the push outputs take per million samples sent to InfluxDB,
+# VictoriaMetrics and a discard server. Usage: sh bench/run.sh [path/to/sonde]
+# (`make bench` calls it). See README.md.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,6 +11,7 @@ root=$(dirname "$here")
 sonde=${1:-$root/build/sonde}
 outdir=${BENCH_OUT:-$root/build/bench}
 limit=${BENCH_TIMEOUT:-290} # seconds; the whole run must stay under 5 minutes
+# BENCH_PUSH_ONLY=1: only the push outputs' part (about 30 s).
 
 missing=""
 for tool in prometheus-node-exporter collectd wrk python3 cc timeout; do
@@ -45,6 +48,23 @@ trap 'exit 130' INT TERM HUP
 # The floor program, built like sonde (-O2).
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$tmp/readfiles" "$here/readfiles.c"
 
+# The push outputs' driver, linked with sonde's libraries by the main Makefile's rules (its
+# flags and libraries, whatever the plugins need). Without it the push part is skipped.
+pushbench=""
+if make -s -C "$root" -f Makefile -f bench/pushbench.mk build/bench/pushbench \
+    >"$tmp/pushbench-build.log" 2>&1; then
+    pushbench=$root/build/bench/pushbench
+else
+    echo "bench: bench/pushbench.c did not build; no push measurement:" >&2
+    tail -n 5 "$tmp/pushbench-build.log" >&2
+fi
+for tool in influxd victoria-metrics; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        echo "bench: $tool is missing: its push run is skipped (make deps-test installs it)" >&2
+done
+push_only=""
+[ -n "${BENCH_PUSH_ONLY:-}" ] && push_only=--push-only
+
 # perf: hardware counters are often unavailable in containers and VMs; say what works.
 perf="not installed"
 if command -v perf >/dev/null 2>&1; then
@@ -65,7 +85,8 @@ echo "bench: sonde $("$sonde" --version 2>/dev/null | cut -d' ' -f2), node_expor
 
 # timeout(1) forwards TERM to python, whose handlers end its own children.
 timeout -k 10 "$limit" python3 "$here/bench.py" --sonde "$sonde" ${config:+--config "$config"} \
-    --readfiles "$tmp/readfiles" --tmpdir "$tmp" --outdir "$outdir" --perf "$perf" &
+    --readfiles "$tmp/readfiles" --tmpdir "$tmp" --outdir "$outdir" --perf "$perf" \
+    ${pushbench:+--pushbench "$pushbench"} $push_only &
 pypid=$!
 rc=0
 wait "$pypid" || rc=$?

@@ -254,12 +254,32 @@ void agent_publish_self(struct agent *agent)
     store_publish(&agent->store, agent->ninputs, selfmetrics_batch(agent));
 }
 
-void agent_hand_over(struct agent *agent, struct agent_handovers *out)
+/* Lets a push output queue what the inputs gone in `fresh` call for. */
+static void agent_output_inputs_gone(struct agent_output *o, const struct sonde_config *fresh)
+{
+    const struct sonde_push *push = o->cfg->plugin->push;
+    if (!push->inputs_gone)
+        return;
+    const char **remaining = sonde_xcalloc(fresh->ninputs + 1, sizeof(char *));
+    for (size_t i = 0; i < fresh->ninputs; i++)
+        remaining[i] = fresh->inputs[i].name;
+    size_t nrecords = 0;
+    o->encoded.len = 0;
+    if (push->inputs_gone(o->state, remaining, fresh->ninputs, clock_realtime_ns(), &o->encoded,
+                          &nrecords) == 0 &&
+        nrecords)
+        outq_push(o->queue, o->encoded.data, o->encoded.len, nrecords);
+    free(remaining);
+}
+
+void agent_hand_over(struct agent *agent, struct agent_handovers *out,
+                     const struct sonde_config *fresh)
 {
     for (size_t i = 0; i < agent->noutputs; i++) {
         struct agent_output *o = &agent->outputs[i];
         if (!o->sender)
             continue;
+        agent_output_inputs_gone(o, fresh);
         sender_stop(o->sender, 0); /* a request in flight still completes */
         o->sender = NULL;
         out->items = sonde_xrealloc(out->items, (out->n + 1) * sizeof(*out->items));

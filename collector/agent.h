@@ -111,8 +111,10 @@ struct agent_handovers {
 int agent_init(struct agent *agent, struct sonde_config *config, const struct agent_paths *paths,
                struct agent_handovers *adopt);
 /* Stops the push outputs' senders and moves their queues to `out` (before
- * agent_destroy, on reload). */
-void agent_hand_over(struct agent *agent, struct agent_handovers *out);
+ * agent_destroy, on reload); outputs first queue what the inputs missing
+ * from `fresh` call for (stale markers). */
+void agent_hand_over(struct agent *agent, struct agent_handovers *out,
+                     const struct sonde_config *fresh);
 /* Frees the queues nobody adopted, logging what they still held. */
 void agent_handovers_free(struct agent_handovers *handovers);
 void agent_destroy(struct agent *agent);

@@ -389,7 +389,7 @@ static int run_daemon(const struct options *o, struct sonde_config *config)
         /* Push outputs keep what they queued: the new agent adopts it. */
         struct agent_handovers handovers = {0};
         scheduler_stop(&run.agent);
-        agent_hand_over(&run.agent, &handovers);
+        agent_hand_over(&run.agent, &handovers, &fresh);
         stop(&run);
         config_free(config);
         *config = fresh;

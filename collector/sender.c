@@ -9,9 +9,9 @@
  *   backoff and jitter, honouring Retry-After; 401/403 keep it too, log
  *   loudly and retry at the backoff ceiling.
  * - 413 splits the request at a record boundary and sends the halves; a
- *   single record too large is rejected. (If one half is delivered and the
- *   other must be retried, the delivered half is sent again with it: a
- *   duplicate the backends overwrite, preferred to a loss.)
+ *   single record too large is rejected. The sender keeps the batch across
+ *   retries with how much of it was answered for, so a half delivered is
+ *   never sent again.
  * - On stop, the thread goes on sending for at most the flush timeout,
  *   without backoff sleeps beyond it; the rest stays queued (spooled).
  */
@@ -226,10 +226,21 @@ static size_t sender_count_records(const struct sender *s, const char *body, siz
     return n;
 }
 
-/* Sends body[0..len) holding `nrecords`; splits on 413. Returns the verdict
- * for the whole and adds rejected records to *rejected. */
+/* Records a finished part: delivered, or refused (`dropped` of them). */
+static void sender_account(struct sender *s, size_t nrecords, size_t dropped, bool delivered)
+{
+    atomic_fetch_add(&s->stats.rejected_records, dropped);
+    atomic_fetch_add(&s->stats.sent_records, nrecords - dropped);
+    if (delivered)
+        atomic_store(&s->stats.last_success_ns, clock_realtime_ns());
+}
+
+/* Sends body[0..len) holding `nrecords`; splits on 413. *done and
+ * *done_records grow by the leading bytes and records the backend has
+ * answered for (delivered or refused), so a retry resends only the rest.
+ * Returns the verdict for the whole. */
 static enum sender_verdict sender_send(struct sender *s, const char *body, size_t len,
-                                       size_t nrecords, size_t *rejected)
+                                       size_t nrecords, size_t *done, size_t *done_records)
 {
     long status = sender_post(s, body, len);
     enum sender_verdict v = sender_classify(status);
@@ -240,22 +251,27 @@ static enum sender_verdict sender_send(struct sender *s, const char *body, size_
                               "output %s: a single record of %zu bytes is too large (413): "
                               "dropped",
                               s->name, len);
-            *rejected += nrecords;
+            sender_account(s, nrecords, nrecords, false);
+            *done += len;
+            *done_records += nrecords;
             return SEND_REJECTED;
         }
         size_t first = sender_count_records(s, body, cut);
-        enum sender_verdict a = sender_send(s, body, cut, first, rejected);
+        enum sender_verdict a = sender_send(s, body, cut, first, done, done_records);
         if (a == SEND_RETRY || a == SEND_AUTH)
             return a;
-        enum sender_verdict b = sender_send(s, body + cut, len - cut, nrecords - first, rejected);
+        enum sender_verdict b =
+            sender_send(s, body + cut, len - cut, nrecords - first, done, done_records);
         return b == SEND_RETRY || b == SEND_AUTH ? b : SEND_DELIVERED;
     }
-    if (v == SEND_REJECTED) {
+    if (v == SEND_DELIVERED) {
+        sender_account(s, nrecords, 0, true);
+    } else if (v == SEND_REJECTED) {
         size_t dropped = nrecords;
         if (s->plugin->push->rejected)
             dropped = s->plugin->push->rejected(s->state, status,
                                                 s->answer.data ? s->answer.data : "", nrecords);
-        *rejected += dropped;
+        sender_account(s, nrecords, dropped, false);
         sonde_log_limited(&s->log_reject, 60, SONDE_LOG_WARN,
                           "output %s: HTTP %ld: %zu of %zu %s rejected: %.200s", s->name, status,
                           dropped, nrecords, s->plugin->push->unit,
@@ -265,10 +281,15 @@ static enum sender_verdict sender_send(struct sender *s, const char *body, size_
                           "output %s: HTTP %ld: credentials refused by %s; keeping the data and "
                           "retrying",
                           s->name, status, s->req.url);
-    } else if (v == SEND_RETRY && status > 0) {
-        sonde_log_limited(&s->log_fail, 60, SONDE_LOG_WARN, "output %s: HTTP %ld: will retry",
-                          s->name, status);
+        return v;
+    } else {
+        if (status > 0)
+            sonde_log_limited(&s->log_fail, 60, SONDE_LOG_WARN, "output %s: HTTP %ld: will retry",
+                              s->name, status);
+        return v;
     }
+    *done += len;
+    *done_records += nrecords;
     return v;
 }
 
@@ -296,49 +317,58 @@ static void *sender_main(void *arg)
     size_t batch_size = (size_t)o->batch_size;
     int64_t last_flush = clock_monotonic_ns();
     int attempt = 0;
+    /* The batch being sent, kept across retries with how much of it the
+     * backend already answered for: a retry never resends a delivered part. */
+    struct outq_batch b = {0};
+    bool have = false;
+    size_t done = 0, done_records = 0;
     for (;;) {
         bool stopping = atomic_load(&s->stop);
         if (sender_stopping_past_deadline(s))
             break;
-        size_t pending = outq_pending(s->queue);
-        if (stopping && pending == 0)
-            break;
-        int64_t now = clock_monotonic_ns();
-        if (!stopping && pending < batch_size && now < last_flush + o->flush_interval_ns) {
-            outq_wait(s->queue, batch_size, last_flush + o->flush_interval_ns);
-            continue;
+        if (!have) {
+            size_t pending = outq_pending(s->queue);
+            if (stopping && pending == 0)
+                break;
+            int64_t now = clock_monotonic_ns();
+            if (!stopping && pending < batch_size && now < last_flush + o->flush_interval_ns) {
+                outq_wait(s->queue, batch_size, last_flush + o->flush_interval_ns);
+                continue;
+            }
+            if (!outq_peek(s->queue, batch_size, &b)) {
+                last_flush = clock_monotonic_ns();
+                continue;
+            }
+            have = true;
+            done = done_records = 0;
         }
-        struct outq_batch b;
-        if (!outq_peek(s->queue, batch_size, &b)) {
-            last_flush = clock_monotonic_ns();
-            continue;
-        }
-        size_t rejected = 0;
-        enum sender_verdict v = sender_send(s, b.data, b.len, b.nrecords, &rejected);
+        enum sender_verdict v = sender_send(s, b.data + done, b.len - done,
+                                            b.nrecords - done_records, &done, &done_records);
         if (v == SEND_DELIVERED || v == SEND_REJECTED) {
             outq_commit(s->queue, b.end);
-            atomic_fetch_add(&s->stats.rejected_records, rejected);
-            atomic_fetch_add(&s->stats.sent_records, b.nrecords - rejected);
-            if (v == SEND_DELIVERED)
-                atomic_store(&s->stats.last_success_ns, clock_realtime_ns());
+            outq_batch_free(&b);
+            have = false;
             attempt = 0;
             if (outq_pending(s->queue) < batch_size)
                 last_flush = clock_monotonic_ns();
-        } else {
-            atomic_fetch_add(&s->stats.retries, 1);
-            attempt++;
-            double random = (double)rand_r(&s->random_state) / RAND_MAX;
-            int64_t delay = v == SEND_AUTH ? o->max_retry_interval_ns
-                                           : sender_backoff(attempt, SENDER_BACKOFF_BASE_NS,
-                                                            o->max_retry_interval_ns, random);
-            if (s->retry_after_s >= 0) {
-                int64_t asked = (int64_t)s->retry_after_s * 1000000000LL;
-                delay = asked > o->max_retry_interval_ns ? o->max_retry_interval_ns : asked;
-            }
-            sender_sleep(s, delay);
+            continue;
         }
-        outq_batch_free(&b);
+        atomic_fetch_add(&s->stats.retries, 1);
+        attempt++;
+        double random = (double)rand_r(&s->random_state) / RAND_MAX;
+        int64_t delay = v == SEND_AUTH ? o->max_retry_interval_ns
+                                       : sender_backoff(attempt, SENDER_BACKOFF_BASE_NS,
+                                                        o->max_retry_interval_ns, random);
+        if (s->retry_after_s >= 0) {
+            int64_t asked = (int64_t)s->retry_after_s * 1000000000LL;
+            delay = asked > o->max_retry_interval_ns ? o->max_retry_interval_ns : asked;
+        }
+        sender_sleep(s, delay);
     }
+    /* Stopped with a batch half answered for: the rest stays queued (its
+     * answered part may be sent again by the next run, never lost). */
+    if (have)
+        outq_batch_free(&b);
     return NULL;
 }
 

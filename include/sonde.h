@@ -284,6 +284,11 @@ struct sonde_push {
     /* For a 4xx answer that rejects data: how many of the `nrecords` sent
      * were dropped (InfluxDB's partial write names them); NULL: all. */
     size_t (*rejected)(void *state, long status, const char *body, size_t nrecords);
+    /* Optional: on a reload, what to send for the input instances that are
+     * gone (those not in `remaining`), e.g. stale markers; appended to
+     * `out` like encode() does. */
+    int (*inputs_gone)(void *state, const char *const *remaining, size_t nremaining,
+                       int64_t timestamp_ns, struct sonde_buf *out, size_t *nrecords);
 };
 
 /*

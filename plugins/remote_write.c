@@ -216,14 +216,16 @@ static size_t remote_write_labels(const struct remote_write_state *st, const str
     names[n] = "__name__";
     values[n++] = s->family->name;
     for (uint32_t i = 0; i < s->nlabels && n < cap; i++) {
+        if (!s->labels[i].value[0])
+            continue; /* remote_write 1.0: no empty label values (Prometheus drops them too) */
         names[n] = s->labels[i].key;
         values[n++] = s->labels[i].value;
     }
     for (size_t i = 0; i < st->nexternal && n < cap; i++) {
         bool own = false; /* the series' own label wins over an external one */
         for (uint32_t j = 0; j < s->nlabels; j++)
-            own |= strcmp(s->labels[j].key, st->external[i].key) == 0;
-        if (!own) {
+            own |= strcmp(s->labels[j].key, st->external[i].key) == 0 && s->labels[j].value[0];
+        if (!own && st->external[i].value[0]) {
             names[n] = st->external[i].key;
             values[n++] = st->external[i].value;
         }
@@ -330,6 +332,25 @@ static size_t remote_write_stale(struct sonde_buf *out, const struct remote_writ
     return written;
 }
 
+/* On a reload: stale markers for every series of the inputs that are gone,
+ * which no later batch of theirs will ever mark. */
+static int remote_write_inputs_gone(void *state, const char *const *remaining, size_t nremaining,
+                                    int64_t timestamp_ns, struct sonde_buf *out, size_t *nrecords)
+{
+    struct remote_write_state *st = state;
+    struct remote_write_seen none = {0};
+    for (size_t i = 0; i < st->ninputs; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < nremaining && !kept; j++)
+            kept = strcmp(remaining[j], st->inputs[i].name) == 0;
+        if (kept)
+            continue;
+        *nrecords += remote_write_stale(out, &st->inputs[i].seen, &none, timestamp_ns / 1000000);
+        remote_write_seen_free(&st->inputs[i].seen);
+    }
+    return 0;
+}
+
 #define REMOTE_WRITE_MAX_LABELS 128
 
 static int remote_write_encode(void *state, const struct sonde_batch *batch, struct sonde_buf *out,
@@ -424,6 +445,7 @@ static const struct sonde_push remote_write_push = {
     .record_size = remote_write_record_size, /* tag, varint length, bytes */
     .request = remote_write_request,         /* protobuf, snappy, version header */
     .rejected = NULL,                        /* a 4xx refuses the whole request */
+    .inputs_gone = remote_write_inputs_gone, /* stale markers on reload */
 };
 
 const struct sonde_plugin sonde_plugin_remote_write = {

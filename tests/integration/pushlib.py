@@ -4,10 +4,9 @@ snappy and remote_write protobuf decoding, sonde processes with their self-metri
 line protocol a run printed on its stdout output (the record of what sonde sampled).
 """
 
-import base64
+import atexit
 import gzip
 import http.server as httpserver
-import json
 import os
 import re
 import signal
@@ -234,8 +233,8 @@ class Request:
 
 class Recorder:
     """A loopback HTTP server recording every request. Answers come from `plan` (a list
-    consumed one per request; each item a dict {status, headers, body} or a function of the
-    Request returning one), then from `default`."""
+    consumed one per request; each item a dict {status, headers, body, delay (seconds
+    before answering)} or a function of the Request returning one), then from `default`."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -260,6 +259,8 @@ class Recorder:
                         spec = spec(req)
                     req.status = spec.get("status", 204)
                     rec.requests.append(req)
+                if spec.get("delay"):  # a slow or hung backend
+                    time.sleep(spec["delay"])
                 payload = spec.get("body", "")
                 if isinstance(payload, str):
                     payload = payload.encode()
@@ -305,6 +306,24 @@ def _cleanup():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+atexit.register(_cleanup)  # an exception must not leave a sonde running
+
+
+def run_scenarios(scenarios, *args):
+    """Runs each scenario function; one that raises is one failed check, and the next
+    one still runs."""
+    import traceback
+    for scenario in scenarios:
+        t0 = time.monotonic()
+        try:
+            scenario(*args)
+        except Exception:  # a broken scenario is reported, never fatal to the others
+            check(False, "%s ran to its end" % scenario.__name__,
+                  traceback.format_exc().splitlines()[-12:])
+        note("%s took %.1fs" % (scenario.__name__, time.monotonic() - t0))
+        _cleanup()
 
 
 def install_signal_cleanup():
@@ -453,22 +472,16 @@ def parse_lines(texts):
     return out, bad
 
 
-def rounds_of(lines, reads):
-    """The lines of the first `reads[measurement]` batches of each measurement (a batch is
-    one timestamp): what a self-metrics snapshot taken after that many reads accounts for.
-    Measurements must be named as their inputs (mem, kernel, system, swap)."""
-    stamps = {}
-    for ln in lines:
-        s = stamps.setdefault(ln.measurement, [])
-        if not s or s[-1] != ln.ts:
-            s.append(ln.ts)
-    keep = []
-    for ln in lines:
-        k = reads.get(ln.measurement, 0)
-        s = stamps[ln.measurement]
-        if k and ln.ts <= s[min(k, len(s)) - 1]:
-            keep.append(ln)
-    return keep
+def rounds_of(lines, mem_reads):
+    """The lines of the first `mem_reads` rounds: what a self-metrics snapshot taken after
+    that many reads of mem accounts for. mem must be the first input of the configuration:
+    a round reads it first, so round k+1 starts at mem's (k+1)-th timestamp (inputs that
+    printed nothing in a round, as cpu on its first, need no special case)."""
+    stamps = sorted(set(ln.ts for ln in lines if ln.measurement == "mem"))
+    if mem_reads < len(stamps):
+        cut = stamps[mem_reads]
+        return [ln for ln in lines if ln.ts < cut]
+    return list(lines)
 
 
 def done():

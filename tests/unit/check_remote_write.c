@@ -50,7 +50,7 @@ START_TEST(test_encode_labels_and_values)
     struct sonde_batch *b = batch_new("cpu");
     b->timestamp_ns = 1700000000123456789LL;
     sonde_emit(b, &fam_b, 12.5, "mode", "user", "cpu", "0", NULL);
-    sonde_emit(b, &fam_a, 0.25, NULL);
+    sonde_emit(b, &fam_a, 0.25, "serial", "", NULL);
     struct sonde_buf out = {0};
     size_t n = 0;
     ck_assert_int_eq(remote_write_encode(st, b, &out, &n), 0);
@@ -70,6 +70,7 @@ START_TEST(test_encode_labels_and_values)
     ck_assert_double_eq(ts->samples[0]->value, 12.5);
     ck_assert_int_eq(ts->samples[0]->timestamp, 1700000000123LL);
     ck_assert_str_eq(rw_label(wr->timeseries[1], "__name__"), "node_load1");
+    ck_assert_ptr_null(rw_label(wr->timeseries[1], "serial")); /* empty: left out */
     prometheus__write_request__free_unpacked(wr, NULL);
 
     /* Framing: two records, each starting with the field-1 tag. */
@@ -142,6 +143,38 @@ START_TEST(test_stale_markers_for_vanished_series)
 }
 END_TEST
 
+START_TEST(test_stale_markers_for_inputs_gone)
+{
+    void *st = rw_state("sonde", "");
+    struct sonde_batch *sys = batch_new("system"), *cpu = batch_new("cpu");
+    sys->timestamp_ns = cpu->timestamp_ns = 1000000000LL;
+    sonde_emit(sys, &fam_a, 1, NULL);
+    sonde_emit(cpu, &fam_b, 2, "cpu", "0", NULL);
+    struct sonde_buf out = {0};
+    size_t n = 0;
+    remote_write_encode(st, sys, &out, &n);
+    remote_write_encode(st, cpu, &out, &n);
+    out.len = 0;
+    n = 0;
+    const char *remaining[] = {"cpu"};
+    ck_assert_int_eq(remote_write_inputs_gone(st, remaining, 1, 5000000000LL, &out, &n), 0);
+    ck_assert_uint_eq(n, 1); /* node_load1 only: cpu goes on */
+    Prometheus__WriteRequest *wr = rw_decode(&out);
+    ck_assert_str_eq(rw_label(wr->timeseries[0], "__name__"), "node_load1");
+    ck_assert_int_eq(wr->timeseries[0]->samples[0]->timestamp, 5000);
+    ck_assert(isnan(wr->timeseries[0]->samples[0]->value));
+    prometheus__write_request__free_unpacked(wr, NULL);
+    out.len = 0;
+    n = 0;
+    remote_write_inputs_gone(st, remaining, 1, 6000000000LL, &out, &n);
+    ck_assert_uint_eq(n, 0); /* marked once */
+    sonde_buf_free(&out);
+    batch_free(sys);
+    batch_free(cpu);
+    remote_write_destroy(st);
+}
+END_TEST
+
 START_TEST(test_request)
 {
     void *st = rw_state("sonde", "");
@@ -161,6 +194,7 @@ static Suite *remote_write_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_encode_labels_and_values);
     tcase_add_test(tc, test_stale_markers_for_vanished_series);
+    tcase_add_test(tc, test_stale_markers_for_inputs_gone);
     tcase_add_test(tc, test_request);
     suite_add_tcase(s, tc);
     return s;
