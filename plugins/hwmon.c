@@ -313,7 +313,8 @@ static void hwmon_emit_chip(const struct hwmon_chip *chip, struct hwmon_ne_famil
         };
         n++;
     }
-    qsort(attrs, n, sizeof(*attrs), hwmon_attr_compare);
+    if (n > 1)
+        qsort(attrs, n, sizeof(*attrs), hwmon_attr_compare);
     /* Keep the last of each (sensor, property), then emit sensor by sensor. */
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {

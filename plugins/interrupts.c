@@ -205,7 +205,8 @@ static long interrupts_parse_prom(struct interrupts_state *st, const char *buf, 
         st->nirqs++;
     }
     /* node_exporter keeps its IRQs in a map: a repeated name keeps the last. */
-    qsort(st->irqs, st->nirqs, sizeof(*st->irqs), interrupts_irq_compare);
+    if (st->nirqs > 1)
+        qsort(st->irqs, st->nirqs, sizeof(*st->irqs), interrupts_irq_compare);
     for (size_t i = 0; i + 1 < st->nirqs; i++) {
         const struct interrupts_word *a = &st->irqs[i].words[0], *b = &st->irqs[i + 1].words[0];
         st->irqs[i].dropped = a->len == b->len && memcmp(a->p, b->p, a->len - 1) == 0;

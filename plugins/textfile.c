@@ -697,7 +697,8 @@ static struct textfile_metric *textfile_identity(struct textfile_parser *ps,
                                                  struct textfile_sample *smp,
                                                  struct textfile_metric *fresh)
 {
-    qsort(smp->sig, smp->nsig, sizeof(*smp->sig), textfile_label_compare);
+    if (smp->nsig > 1)
+        qsort(smp->sig, smp->nsig, sizeof(*smp->sig), textfile_label_compare);
     struct sonde_buf *k = ps->scratch;
     k->len = 0;
     sonde_buf_append(k, f->name, strlen(f->name) + 1);
@@ -921,7 +922,8 @@ static int textfile_point_compare(const void *a, const void *b)
  * (client_golang holds them in a map). Returns the new count. */
 static size_t textfile_points_unique(struct textfile_point *pts, size_t n)
 {
-    qsort(pts, n, sizeof(*pts), textfile_point_compare);
+    if (n > 1)
+        qsort(pts, n, sizeof(*pts), textfile_point_compare);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k && pts[k - 1].bound == pts[i].bound)
@@ -1016,7 +1018,8 @@ static void textfile_emit_family(struct textfile_read *rd, const struct textfile
             uintptr_t slot = (uintptr_t)textfile_map_get(&slot_of, name, strlen(name));
             labels[slot - 1].value = m->labels[i].value;
         }
-        qsort(labels, nnames, sizeof(*labels), textfile_sonde_label_compare);
+        if (nnames > 1)
+            qsort(labels, nnames, sizeof(*labels), textfile_sonde_label_compare);
         if (textfile_repeated(rd, f->name, labels, nnames)) {
             rd->dropped++;
             continue;
@@ -1182,7 +1185,8 @@ static bool textfile_process_dir(struct textfile_state *st, struct textfile_read
         names[n++] = sonde_arena_strdup(rd->batch->arena, e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), textfile_name_compare);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), textfile_name_compare);
     for (size_t i = 0; i < n; i++) {
         char *joined = sonde_arena_printf(rd->batch->arena, "%s/%s", dir, names[i]);
         char *path = sonde_arena_alloc(rd->batch->arena, strlen(joined) + 2);
@@ -1211,7 +1215,8 @@ static void textfile_emit_mtimes(struct textfile_read *rd)
     n = 0;
     for (struct textfile_file *f = rd->files; f; f = f->next)
         sorted[n++] = f;
-    qsort(sorted, n, sizeof(*sorted), textfile_file_compare);
+    if (n > 1)
+        qsort(sorted, n, sizeof(*sorted), textfile_file_compare);
     for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(sorted[i]->path, sorted[i - 1]->path) != 0)
             sonde_emit(rd->batch, &textfile_mtime_family, (double)sorted[i]->mtime, "file",

@@ -142,7 +142,8 @@ static void time_scan(struct time_state *st)
         names[n++] = sonde_xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), time_name_compare);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), time_name_compare);
     st->sources = n ? sonde_xcalloc(n, sizeof(*st->sources)) : NULL;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
