@@ -29,6 +29,7 @@ struct cgroup_config {
     int64_t name_refresh;  /* ns: periodic refresh of names, and the back-off of a dead socket */
     bool systemd_services; /* also report *.service units */
     bool pressure;         /* read the pressure (PSI) files */
+    bool processes;        /* container_processes: read cgroup.procs on every cycle */
 };
 
 static const struct sonde_option cgroup_options[] = {
@@ -42,8 +43,11 @@ static const struct sonde_option cgroup_options[] = {
      "their socket does not answer); a new container is asked for at once"},
     {"systemd_services", SONDE_OPT_BOOL, offsetof(struct cgroup_config, systemd_services), "false",
      false, "Also report systemd services (*.service cgroups), named by their unit"},
-    {"pressure", SONDE_OPT_BOOL, offsetof(struct cgroup_config, pressure), "true", false,
-     "Read cpu/memory/io.pressure (cgroup v2, also the unified tree of a hybrid host)"},
+    {"pressure", SONDE_OPT_BOOL, offsetof(struct cgroup_config, pressure), "false", false,
+     "Report container_pressure_* from cpu/memory/io.pressure (cgroup v2, or the unified tree "
+     "of a hybrid host): three more reads per container"},
+    {"processes", SONDE_OPT_BOOL, offsetof(struct cgroup_config, processes), "false", false,
+     "Report container_processes (counting cgroup.procs on every read; off in cAdvisor too)"},
     {NULL},
 };
 
@@ -90,9 +94,10 @@ struct cgroup_ident {
 };
 
 struct cgroup_container {
-    char *rel;     /* "/docker/<id>": the path below every mount, and the id label; owned */
-    uint64_t hash; /* of rel */
-    uint64_t seen; /* walk generation that last found it */
+    char *rel;      /* "/docker/<id>": the path below every mount, and the id label; owned */
+    size_t rel_len; /* strlen(rel) */
+    uint64_t hash;  /* of rel */
+    uint64_t seen;  /* walk generation that last found it */
     enum cgroup_kind kind;
     char runtime_id[65];     /* 64 hex digits or "" */
     char *name, *image;      /* labels: "" until known; owned */
@@ -130,6 +135,9 @@ struct cgroup_state {
 
     struct cgroup_names *names;
     struct sonde_file proc_stat; /* host CPU time, for usage_percent and usage_system */
+    struct sonde_file vmstat;    /* the host's oom_kill count */
+    bool has_oom_kill;           /* oom_kill holds the count of the previous read */
+    uint64_t oom_kill;
     uint64_t mem_total;          /* bytes, MemTotal: Docker's limit when there is none */
     unsigned long host_net_ino;  /* inode of the host's net/dev: tells a host-network process */
     int64_t sweep_due_ns;        /* next refresh of mem_total and device names */
@@ -503,6 +511,14 @@ static unsigned cgroup_classify(enum cgroup_walk_ctx ctx, const char *name, bool
     size_t len = strlen(name);
     memset(id, 0, sizeof(*id));
     *next = CG_CTX_TOP;
+    /* docker/ holds a thousand ids on a busy host: answer it first. */
+    if (ctx == CG_CTX_DOCKER || ctx == CG_CTX_POD) {
+        if (!cgroup_is_hex64(name, len))
+            return 0;
+        memcpy(id->id, name, 65);
+        id->kind = ctx == CG_CTX_DOCKER ? CG_KIND_DOCKER : CG_KIND_KUBE;
+        return CG_FOUND_CONTAINER;
+    }
 
     /* Runtime scopes (systemd cgroup driver), wherever slices put them. */
     static const struct {
@@ -519,12 +535,6 @@ static unsigned cgroup_classify(enum cgroup_walk_ctx ctx, const char *name, bool
         }
 
     switch (ctx) {
-    case CG_CTX_DOCKER:
-        if (!cgroup_is_hex64(name, len))
-            return 0;
-        memcpy(id->id, name, 65);
-        id->kind = CG_KIND_DOCKER;
-        return CG_FOUND_CONTAINER;
     case CG_CTX_LIBPOD:
         if (!cgroup_match_id(name, "libpod-", "", id))
             return 0;
@@ -540,12 +550,6 @@ static unsigned cgroup_classify(enum cgroup_walk_ctx ctx, const char *name, bool
             return CG_FOUND_DESCEND;
         }
         return 0;
-    case CG_CTX_POD:
-        if (!cgroup_is_hex64(name, len))
-            return 0;
-        memcpy(id->id, name, 65);
-        id->kind = CG_KIND_KUBE;
-        return CG_FOUND_CONTAINER;
     case CG_CTX_LXC:
         if (strncmp(name, "lxc.monitor", 11) == 0 || strncmp(name, "lxc.pivot", 9) == 0)
             return 0;
@@ -554,6 +558,8 @@ static unsigned cgroup_classify(enum cgroup_walk_ctx ctx, const char *name, bool
         id->name_len = len;
         return CG_FOUND_CONTAINER;
     case CG_CTX_TOP:
+    case CG_CTX_DOCKER: /* answered above */
+    case CG_CTX_POD:
         break;
     }
 
@@ -634,7 +640,7 @@ static struct cgroup_container *cgroup_lookup(const struct cgroup_state *st, con
         return NULL;
     for (size_t s = hash & (st->nslots - 1); st->slots[s]; s = (s + 1) & (st->nslots - 1)) {
         struct cgroup_container *c = st->items[st->slots[s] - 1];
-        if (c->hash == hash && strncmp(c->rel, rel, len) == 0 && c->rel[len] == '\0')
+        if (c->hash == hash && c->rel_len == len && memcmp(c->rel, rel, len) == 0)
             return c;
     }
     return NULL;
@@ -701,6 +707,7 @@ static struct cgroup_container *cgroup_add(struct cgroup_state *st, const char *
     c->rel = sonde_xmalloc(len + 1);
     memcpy(c->rel, rel, len);
     c->rel[len] = '\0';
+    c->rel_len = len;
     c->hash = hash;
     c->kind = id->kind;
     memcpy(c->runtime_id, id->id, sizeof(c->runtime_id));
@@ -966,12 +973,15 @@ static uint64_t cgroup_parse_net_dev(const char *buf, struct cgroup_stats *st)
 
 /* The network of the container's first process, unless it is the host's
  * (--net=host, systemd services): then the container has none of its own,
- * as Docker reports it. */
+ * as Docker reports it. A proc net file's inode is its namespace's, so
+ * comparing it with pid 1's tells the host's without ptrace rights. */
 static void cgroup_read_net(struct cgroup_state *st, struct cgroup_container *c)
 {
     struct cgroup_reader *r = &st->reader;
     struct cgroup_stats *s = &st->stats;
     int *fd = &c->h.fd[CG_NET_DEV];
+    char pid[32];
+    snprintf(pid, sizeof(pid), "/%ld", s->first_pid);
     if (c->net_pid != s->first_pid) {
         if (*fd >= 0) {
             close(*fd);
@@ -980,35 +990,17 @@ static void cgroup_read_net(struct cgroup_state *st, struct cgroup_container *c)
         }
         *fd = CG_FD_CLOSED;
         c->net_pid = s->first_pid;
-        c->host_net = false;
-        char pid[32];
-        snprintf(pid, sizeof(pid), "/%ld", s->first_pid);
-        long rc = cgroup_file_read(r, fd, st->procfs, pid, "net/dev");
+        char path[4096];
         struct stat sb;
-        if (rc >= 0 && *fd >= 0 && fstat(*fd, &sb) == 0 && st->host_net_ino &&
-            sb.st_ino == st->host_net_ino) {
-            c->host_net = true;
-            close(*fd);
-            *fd = CG_FD_CLOSED;
-            if (r->open_fds > 0)
-                r->open_fds--;
-            return;
-        }
-        if (rc < 0) {
-            *fd = CG_FD_CLOSED; /* the process is gone: try the next first pid */
-            c->net_pid = 0;
-            return;
-        }
-    } else {
-        if (c->host_net || s->first_pid == 0)
-            return;
-        char pid[32];
-        snprintf(pid, sizeof(pid), "/%ld", s->first_pid);
-        if (cgroup_file_read(r, fd, st->procfs, pid, "net/dev") < 0) {
-            *fd = CG_FD_CLOSED;
-            c->net_pid = 0;
-            return;
-        }
+        snprintf(path, sizeof(path), "%s%s/net/dev", st->procfs, pid);
+        c->host_net = stat(path, &sb) == 0 && st->host_net_ino && sb.st_ino == st->host_net_ino;
+    }
+    if (c->host_net)
+        return;
+    if (cgroup_file_read(r, fd, st->procfs, pid, "net/dev") < 0) {
+        *fd = CG_FD_CLOSED; /* the process is gone: look for the next first pid */
+        c->net_pid = 0;
+        return;
     }
     r->skipped += cgroup_parse_net_dev(r->buf, s);
 }
@@ -1336,13 +1328,22 @@ static void cgroup_read_container(struct cgroup_state *st, struct cgroup_contain
     }
     cgroup_v1_read(r, &c->h, s);
     cgroup_v2_read(r, &c->h, s);
-    if (!s->vanished)
+    /* cgroup.procs is only needed to find the process whose network to
+     * read; once found, its network namespace stays the container's (the
+     * descriptor keeps it), so it is looked at again with the limits, or on
+     * every read when container_processes is wanted. */
+    if (!s->vanished && (st->config->processes || !c->net_pid || r->limits))
         cgroup_read_procs(st, c);
+    else
+        s->first_pid = c->net_pid;
+    if (!st->config->processes)
+        s->has_procs = false;
     if (s->vanished) {
         /* Gone, or restarted under the same path: start afresh next time. */
         cgroup_handle_close(r, &c->h);
         c->h.has_ticks = false;
         c->h.has_throttling = false;
+        c->h.has_oom = false;
         c->limits_due_ns = 0;
         c->net_pid = 0;
         c->has_prev = false;
@@ -1414,10 +1415,40 @@ static void cgroup_host_cpu(struct cgroup_state *st, struct cgroup_host *host)
     host->has_system = true;
 }
 
+/* Whether the host's OOM kill count (vmstat oom_kill, 4.13+) is what it
+ * was at the previous read; false when it cannot be told. */
+static bool cgroup_oom_unchanged(struct cgroup_state *st)
+{
+    bool had = st->has_oom_kill;
+    st->has_oom_kill = false;
+    if (sonde_file_read(&st->vmstat) < 0)
+        return false;
+    const char *p = strstr(st->vmstat.buf, "\noom_kill ");
+    uint64_t v;
+    if (!p)
+        return false;
+    p += 10;
+    if (!cgroup_parse_u64(&p, &v))
+        return false;
+    bool same = had && v == st->oom_kill;
+    st->oom_kill = v;
+    st->has_oom_kill = true;
+    return same;
+}
+
 static int cgroup_read(void *arg, struct sonde_batch *batch)
 {
     struct cgroup_state *st = arg;
     int64_t now = cgroup_now_ns();
+    if (!st->layout.root) { /* no cgroup file system on this host: looked for again */
+        if (now < st->sweep_due_ns)
+            return -ENODATA;
+        st->sweep_due_ns = now + CGROUP_LIMITS_REFRESH_NS;
+        cgroup_layout_free(&st->layout);
+        if (cgroup_layout_load(st) < 0)
+            return -ENODATA;
+        st->sweep_due_ns = 0;
+    }
     st->generation++;
     int rc = cgroup_walk(st);
     if (rc < 0)
@@ -1437,6 +1468,7 @@ static int cgroup_read(void *arg, struct sonde_batch *batch)
 
     struct cgroup_reader *r = &st->reader;
     r->want_points = batch->want_points;
+    r->oom_unchanged = cgroup_oom_unchanged(st);
     r->skipped = 0;
     r->errors = 0;
     for (size_t i = 0; i < st->n; i++)
@@ -1492,6 +1524,7 @@ static void cgroup_destroy(void *arg)
     free(st->slots);
     cgroup_names_free(st->names);
     sonde_file_close(&st->proc_stat);
+    sonde_file_close(&st->vmstat);
     cgroup_stats_free(&st->stats);
     free(st->reader.buf);
     free(st->devs);
@@ -1509,14 +1542,10 @@ static int cgroup_init(void **out, const void *config, const struct sonde_contex
     st->procfs = sonde_xstrdup(ctx->procfs);
     st->sysfs = sonde_xstrdup(ctx->sysfs);
     st->rootfs = sonde_xstrdup(ctx->rootfs);
-    int rc = cgroup_layout_load(st);
-    if (rc < 0) {
-        sonde_log(SONDE_LOG_ERROR,
+    if (cgroup_layout_load(st) < 0) /* not mounted (yet): read() says -ENODATA */
+        sonde_log(SONDE_LOG_DEBUG,
                   "cgroup: no cgroup file system in %s/1/mountinfo or %s/fs/cgroup", st->procfs,
                   st->sysfs);
-        cgroup_destroy(st);
-        return rc;
-    }
     long hz = sysconf(_SC_CLK_TCK);
     st->reader.ticks_per_second = hz > 0 ? hz : 100;
     st->reader.max_fds = cgroup_fd_budget();
@@ -1528,6 +1557,8 @@ static int cgroup_init(void **out, const void *config, const struct sonde_contex
     char path[4096];
     snprintf(path, sizeof(path), "%s/stat", st->procfs);
     sonde_file_init(&st->proc_stat, path);
+    snprintf(path, sizeof(path), "%s/vmstat", st->procfs);
+    sonde_file_init(&st->vmstat, path);
     struct stat sb;
     snprintf(path, sizeof(path), "%s/1/net/dev", st->procfs);
     if (stat(path, &sb) == 0)

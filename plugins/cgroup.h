@@ -13,6 +13,13 @@
  * reader only the pressure files of the unified tree. A container whose
  * cgroup is removed while it is read sets `vanished`; the caller then emits
  * nothing for it (a normal event, not an error).
+ *
+ * Cost. Nearly all of a read is the kernel generating cgroup files (a few
+ * microseconds each, for ~1,000 containers), so the readers avoid reads
+ * that cannot tell anything new, and only those: a short read is the end
+ * of the file; cpuacct.stat is not read while the usage has not moved;
+ * memory.oom_control / memory.events not while the host's OOM kill count
+ * has not; the second blkio file not when the first lists no device.
  */
 #ifndef SONDE_CGROUP_H
 #define SONDE_CGROUP_H
@@ -108,6 +115,8 @@ struct cgroup_handle {
     struct cgroup_throttling throttling; /* v1 cpu.stat, kept while no quota makes it move */
     bool has_ticks; /* the last cpuacct.stat reading (in ns), and the usage then */
     uint64_t ticks_usage_ns, user_ns, system_ns;
+    bool has_oom; /* the last OOM kill count read, kept while the host's does not move */
+    uint64_t oom_kills;
 };
 
 /* ------------------------------------------------------------------ */
@@ -321,15 +330,17 @@ static inline struct cgroup_io_device *cgroup_stats_io(struct cgroup_stats *st, 
 struct cgroup_reader {
     char *buf; /* scratch, NUL-terminated after a read; owned by the plugin state */
     size_t cap;
-    size_t open_fds, max_fds;  /* kept open / allowed to keep open */
-    long ticks_per_second;     /* USER_HZ, for cpuacct.stat */
-    bool limits;               /* this read also re-reads the container's limits */
-    bool want_points;          /* read the files only line protocol uses */
-    bool pressure;             /* read the pressure files */
-    uint64_t skipped;          /* malformed values found */
-    uint64_t errors;           /* files that could not be read (other than gone or absent) */
-    uint8_t memstat_slots[64]; /* hash index of the memory.stat keys: key + 1, 0 empty */
-    bool memstat_ready;        /* memstat_slots is built */
+    size_t open_fds, max_fds;     /* kept open / allowed to keep open */
+    long ticks_per_second;        /* USER_HZ, for cpuacct.stat */
+    bool limits;                  /* this read also re-reads the container's limits */
+    bool want_points;             /* read the files only line protocol uses */
+    bool pressure;                /* read the pressure files */
+    bool oom_unchanged;           /* the host's OOM kills (vmstat) did not move: no container's */
+    uint64_t skipped;             /* malformed values found */
+    uint64_t errors;              /* files that could not be read (other than gone or absent) */
+    uint8_t memstat_slots[64];    /* hash index of the memory.stat keys: key + 1, 0 empty */
+    uint8_t memstat_len[CG_MS_N]; /* length of each key */
+    bool memstat_ready;           /* memstat_slots is built */
 };
 
 /* Closes the descriptors of `h` (and forgets absent files). */
@@ -523,6 +534,7 @@ static inline int cgroup_memstat_find(struct cgroup_reader *r, const char *key, 
         memset(r->memstat_slots, 0, sizeof(r->memstat_slots));
         for (int k = 0; k < CG_MS_N; k++) {
             const char *name = cgroup_memstat_name((enum cgroup_memstat)k);
+            r->memstat_len[k] = (uint8_t)strlen(name);
             uint32_t s = cgroup_memstat_hash(name, strlen(name)) & 63;
             while (slots[s])
                 s = (s + 1) & 63;
@@ -531,9 +543,10 @@ static inline int cgroup_memstat_find(struct cgroup_reader *r, const char *key, 
         r->memstat_ready = true;
     }
     for (uint32_t s = cgroup_memstat_hash(key, len) & 63; slots[s]; s = (s + 1) & 63) {
-        const char *name = cgroup_memstat_name((enum cgroup_memstat)(slots[s] - 1));
-        if (strncmp(name, key, len) == 0 && name[len] == '\0')
-            return slots[s] - 1;
+        int k = slots[s] - 1;
+        if (r->memstat_len[k] == len &&
+            memcmp(cgroup_memstat_name((enum cgroup_memstat)k), key, len) == 0)
+            return k;
     }
     return -1;
 }

@@ -30,6 +30,7 @@ struct cgroup_names_runtime {
     bool attempted, ok;             /* the last attempt, and whether it worked */
     int64_t last_attempt_ns;
     unsigned generation; /* successful refreshes */
+    long status;         /* HTTP status of the last answer; 0: none */
     struct sonde_ratelimit log;
 };
 
@@ -121,7 +122,8 @@ int cgroup_names_parse(const char *json, size_t len, struct cgroup_name_table *t
         e->image = sonde_xstrdup(image ? image : "");
     }
     json_decref(root);
-    qsort(fresh.items, fresh.n, sizeof(*fresh.items), cgroup_names_compare);
+    if (fresh.n > 1)
+        qsort(fresh.items, fresh.n, sizeof(*fresh.items), cgroup_names_compare);
     cgroup_name_table_free(table);
     *table = fresh;
     return 0;
@@ -236,9 +238,9 @@ static int cgroup_names_fetch(struct cgroup_names_runtime *rt, long budget_ms)
         return -ECONNREFUSED;
     if (rc != CURLE_OK)
         return -EIO;
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    return status == 200 ? 0 : -EPROTO;
+    rt->status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rt->status);
+    return rt->status == 200 ? 0 : -EPROTO;
 }
 
 int cgroup_names_refresh(struct cgroup_names *names, enum cgroup_runtime which, int64_t now_ns,
@@ -265,9 +267,16 @@ int cgroup_names_refresh(struct cgroup_names *names, enum cgroup_runtime which, 
         memset(&rt->body, 0, sizeof(rt->body));
     }
     if (rc < 0) {
+        char why[64];
+        if (rc == -EPROTO)
+            snprintf(why, sizeof(why), "answered HTTP %ld", rt->status);
+        else if (rc == -EBADMSG)
+            snprintf(why, sizeof(why), "answered something that is not a container list");
+        else
+            snprintf(why, sizeof(why), "%s", strerror(-rc));
         sonde_log_limited(&rt->log, 300, SONDE_LOG_WARN,
-                          "cgroup: %s API at %s: %s; container names stay empty for now",
-                          cgroup_names_runtime_name[which], rt->socket, strerror(-rc));
+                          "cgroup: %s API at %s: %s; container names stay as they were",
+                          cgroup_names_runtime_name[which], rt->socket, why);
         return rc;
     }
     rt->ok = true;

@@ -371,12 +371,21 @@ static void cgroup_v1_read_memory(struct cgroup_reader *r, struct cgroup_handle 
     long rc = cgroup_file_read(r, &h->fd[CG_V1_MEM_STAT], dir, h->rel, "memory.stat");
     if (cgroup_read_ok(r, st, rc))
         cgroup_parse_memory_stat(r, r->buf, mem);
-    rc = cgroup_file_read(r, &h->fd[CG_V1_MEM_OOM], dir, h->rel, "memory.oom_control");
-    if (cgroup_read_ok(r, st, rc)) {
-        if (cgroup_v1_parse_oom_control(r->buf, &mem->oom_kills))
-            mem->has_oom = true;
-        else if (!strstr(r->buf, "oom_kill_disable"))
-            r->skipped++; /* kernels before 4.13 have no oom_kill line: not an error */
+    /* Every OOM kill counts in the host's vmstat too: while that count does
+     * not move, the container's cannot have, and its file is not read. */
+    if (r->oom_unchanged && h->has_oom) {
+        mem->has_oom = true;
+        mem->oom_kills = h->oom_kills;
+    } else {
+        rc = cgroup_file_read(r, &h->fd[CG_V1_MEM_OOM], dir, h->rel, "memory.oom_control");
+        if (cgroup_read_ok(r, st, rc)) {
+            if (cgroup_v1_parse_oom_control(r->buf, &mem->oom_kills))
+                mem->has_oom = true;
+            else if (!strstr(r->buf, "oom_kill_disable"))
+                r->skipped++; /* kernels before 4.13 have no oom_kill line: not an error */
+        }
+        h->has_oom = mem->has_oom;
+        h->oom_kills = mem->oom_kills;
     }
     if (r->want_points) {
         mem->has_max_usage = cgroup_v1_read_single(r, h, st, CG_V1_MEM_MAX_USAGE, CG_MEMORY,
@@ -404,8 +413,14 @@ static void cgroup_v1_read_blkio(struct cgroup_reader *r, struct cgroup_handle *
             h->fd[f] = CG_FD_CLOSED;
             rc = cgroup_file_read(r, &h->fd[f], dir, h->rel, names[1][ios]);
         }
-        if (cgroup_read_ok(r, st, rc))
-            r->skipped += cgroup_v1_parse_blkio(r->buf, ios, st);
+        if (!cgroup_read_ok(r, st, rc))
+            continue;
+        size_t before = st->nio;
+        r->skipped += cgroup_v1_parse_blkio(r->buf, ios, st);
+        /* Both files list the same devices (the cgroup's blkgs): none in
+         * the first, none in the second, which is then not read. */
+        if (!ios && st->nio == before && !strchr(r->buf, ':'))
+            break;
     }
 }
 

@@ -355,12 +355,21 @@ static void cgroup_v2_read_memory(struct cgroup_reader *r, struct cgroup_handle 
     long rc = cgroup_file_read(r, &h->fd[CG_V2_MEM_STAT], dir, h->rel, "memory.stat");
     if (cgroup_read_ok(r, st, rc))
         cgroup_parse_memory_stat(r, r->buf, mem);
-    rc = cgroup_file_read(r, &h->fd[CG_V2_MEM_EVENTS], dir, h->rel, "memory.events");
-    if (cgroup_read_ok(r, st, rc)) {
-        if (cgroup_v2_parse_memory_events(r->buf, &mem->oom_kills))
-            mem->has_oom = true;
-        else if (!strstr(r->buf, "oom "))
-            r->skipped++; /* before 4.13 there is "oom" but no "oom_kill": not an error */
+    /* Only oom_kill is used from memory.events, and every OOM kill counts
+     * in the host's vmstat too: while that does not move, not read. */
+    if (r->oom_unchanged && h->has_oom) {
+        mem->has_oom = true;
+        mem->oom_kills = h->oom_kills;
+    } else {
+        rc = cgroup_file_read(r, &h->fd[CG_V2_MEM_EVENTS], dir, h->rel, "memory.events");
+        if (cgroup_read_ok(r, st, rc)) {
+            if (cgroup_v2_parse_memory_events(r->buf, &mem->oom_kills))
+                mem->has_oom = true;
+            else if (!strstr(r->buf, "oom "))
+                r->skipped++; /* before 4.13 there is "oom" but no "oom_kill": not an error */
+        }
+        h->has_oom = mem->has_oom;
+        h->oom_kills = mem->oom_kills;
     }
     if (r->want_points) /* memory.peak: kernel 5.19+ */
         mem->has_max_usage =

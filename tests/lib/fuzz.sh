@@ -55,6 +55,19 @@ processes_stat:processes:proc/1/stat:tests/fixtures/processes
 interrupts_interrupts:interrupts:proc/interrupts:tests/fixtures/interrupts
 interrupts_softirqs:interrupts:proc/softirqs:tests/fixtures/interrupts
 textfile:::tests/fixtures
+cgroup_mountinfo:cgroup:proc/1/mountinfo:../tests/fixtures/cgroup/hybrid
+cgroup_v1_memory_stat:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/memory.stat:../tests/fixtures/cgroup/hybrid
+cgroup_v1_cpuacct_stat:cgroup:sys/fs/cgroup/cpuacct/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cpuacct.stat:../tests/fixtures/cgroup/hybrid
+cgroup_v1_cpu_stat:cgroup:sys/fs/cgroup/cpu/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cpu.stat:../tests/fixtures/cgroup/hybrid
+cgroup_v1_oom_control:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/memory.oom_control:../tests/fixtures/cgroup/hybrid
+cgroup_v1_blkio:cgroup:sys/fs/cgroup/blkio/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/blkio.throttle.io_service_bytes_recursive:../tests/fixtures/cgroup/hybrid
+cgroup_procs:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cgroup.procs:../tests/fixtures/cgroup/hybrid
+cgroup_net_dev:cgroup:proc/31907/net/dev:../tests/fixtures/cgroup/hybrid
+cgroup_v2_cpu_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/cpu.stat:../tests/fixtures/cgroup/v2
+cgroup_v2_memory_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/memory.stat:../tests/fixtures/cgroup/v2
+cgroup_v2_io_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/io.stat:../tests/fixtures/cgroup/v2
+cgroup_v2_memory_events:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/memory.events:../tests/fixtures/cgroup/v2
+cgroup_v2_cpu_max:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/cpu.max:../tests/fixtures/cgroup/v2
 "
 passed=0 failed=0
 for t in $targets; do

@@ -32,8 +32,11 @@
 
 static struct cgroup_config test_config(void)
 {
-    struct cgroup_config cfg = {
-        .docker_socket = "", .podman_socket = "", .name_refresh = 30000000000LL, .pressure = true};
+    struct cgroup_config cfg = {.docker_socket = "",
+                                .podman_socket = "",
+                                .name_refresh = 30000000000LL,
+                                .pressure = true,
+                                .processes = true};
     return cfg;
 }
 
@@ -249,11 +252,14 @@ START_TEST(test_layout_v1_v2)
     ck_assert_ptr_eq(st->layout.root, st->layout.v2);
     sonde_plugin_cgroup.destroy(st);
 
-    /* No mountinfo cgroup line at all, and no tree: init refuses. */
-    char procfs[] = FIXTURES "/cgroup/nothing/proc", sysfs[] = FIXTURES "/cgroup/nothing/sys";
-    struct sonde_context ctx = {.procfs = procfs, .sysfs = sysfs, .rootfs = "/"};
-    void *state = NULL;
-    ck_assert_int_eq(sonde_plugin_cgroup.init(&state, &cfg, &ctx), -ENOENT);
+    /* No cgroup file system at all: the source is absent on this host. */
+    st = open_tree(FIXTURES "/cgroup/nothing", &cfg);
+    struct sonde_batch *b = batch_new("cgroup");
+    ck_assert_int_eq(sonde_plugin_cgroup.read(st, b), -ENODATA);
+    ck_assert_int_eq(sonde_plugin_cgroup.read(st, b), -ENODATA); /* not looked for again yet */
+    ck_assert_uint_eq(b->nseries, 0);
+    batch_free(b);
+    sonde_plugin_cgroup.destroy(st);
 }
 END_TEST
 
@@ -730,6 +736,90 @@ START_TEST(test_usage_percent)
 }
 END_TEST
 
+/* Without container_processes, cgroup.procs is read only to find the
+ * process whose network to read, then again with the limits. */
+START_TEST(test_no_processes)
+{
+    struct cgroup_config cfg = test_config();
+    cfg.processes = false;
+    struct cgroup_state *st = open_tree(FIXTURES "/cgroup/hybrid", &cfg);
+    for (int round = 0; round < 2; round++) {
+        struct sonde_batch *b = read_once(st);
+        ck_assert_uint_eq(series_count(b, "container_processes"), 0);
+        ck_assert_double_eq(
+            value(b, "container_network_transmit_packets_total", RELA, "interface", "eth0"), 108);
+        ck_assert_double_eq(value(b, "container_threads", RELA, NULL, NULL), 1);
+        batch_free(b);
+    }
+    struct cgroup_container *a =
+        cgroup_lookup(st, RELA, strlen(RELA), cgroup_hash(RELA, strlen(RELA)));
+    ck_assert_int_eq(a->net_pid, 31907);
+    /* B has no process: its cgroup.procs is read on every cycle. */
+    struct cgroup_container *b =
+        cgroup_lookup(st, RELB, strlen(RELB), cgroup_hash(RELB, strlen(RELB)));
+    ck_assert_int_ge(b->h.fd[CG_PROCS], 0);
+    sonde_plugin_cgroup.destroy(st);
+}
+END_TEST
+
+/* OOM kills count in the host's vmstat too: while that count stays, the
+ * containers' files are not read again (their last counts are kept); when
+ * it moves, they are. */
+START_TEST(test_oom_vmstat)
+{
+    char tree[256];
+    copy_tree(FIXTURES "/cgroup/hybrid", tree, sizeof(tree));
+    write_file(tree, "proc/vmstat", "pgfault 1\noom_kill 5\nnr_free_pages 7\n");
+    struct cgroup_config cfg = test_config();
+    struct cgroup_state *st = open_tree(tree, &cfg);
+    struct sonde_batch *b = read_once(st);
+    ck_assert_double_eq(value(b, "container_oom_events_total", RELA, NULL, NULL), 0);
+    batch_free(b);
+    write_file(tree, "sys/fs/cgroup/memory/docker/" IDA "/memory.oom_control",
+               "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+    b = read_once(st); /* vmstat says no kill happened: the file is not read */
+    ck_assert_double_eq(value(b, "container_oom_events_total", RELA, NULL, NULL), 0);
+    batch_free(b);
+    write_file(tree, "proc/vmstat", "pgfault 1\noom_kill 8\nnr_free_pages 7\n");
+    b = read_once(st);
+    ck_assert_double_eq(value(b, "container_oom_events_total", RELA, NULL, NULL), 3);
+    batch_free(b);
+    write_file(tree, "proc/vmstat", "pgfault 1\n"); /* no oom_kill line (before 4.13): read */
+    write_file(tree, "sys/fs/cgroup/memory/docker/" IDA "/memory.oom_control",
+               "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
+    b = read_once(st);
+    ck_assert_double_eq(value(b, "container_oom_events_total", RELA, NULL, NULL), 4);
+    batch_free(b);
+    sonde_plugin_cgroup.destroy(st);
+    remove_tree(tree);
+}
+END_TEST
+
+/* cpuacct.stat moves only with the usage: it is read again only then. */
+START_TEST(test_ticks_follow_usage)
+{
+    char tree[256];
+    copy_tree(FIXTURES "/cgroup/hybrid", tree, sizeof(tree));
+    struct cgroup_config cfg = test_config();
+    struct cgroup_state *st = open_tree(tree, &cfg);
+    batch_free(read_once(st));
+    write_file(tree, "sys/fs/cgroup/cpuacct/docker/" IDA "/cpuacct.stat", "user 200\nsystem 9\n");
+    struct sonde_batch *b = read_once(st);
+    ck_assert_double_eq_tol(value(b, "container_cpu_user_seconds_total", RELA, NULL, NULL), 1.09,
+                            1e-12);
+    batch_free(b);
+    write_file(tree, "sys/fs/cgroup/cpuacct/docker/" IDA "/cpuacct.usage", "2100000000\n");
+    b = read_once(st);
+    ck_assert_double_eq_tol(value(b, "container_cpu_user_seconds_total", RELA, NULL, NULL), 2.0,
+                            1e-12);
+    ck_assert_double_eq_tol(value(b, "container_cpu_system_seconds_total", RELA, NULL, NULL), 0.09,
+                            1e-12);
+    batch_free(b);
+    sonde_plugin_cgroup.destroy(st);
+    remove_tree(tree);
+}
+END_TEST
+
 /* What the core does not want is neither emitted nor read. */
 START_TEST(test_wants)
 {
@@ -773,6 +863,9 @@ int main(void)
     tcase_add_test(tc, test_read_odd);
     tcase_add_test(tc, test_disappear);
     tcase_add_test(tc, test_usage_percent);
+    tcase_add_test(tc, test_no_processes);
+    tcase_add_test(tc, test_oom_vmstat);
+    tcase_add_test(tc, test_ticks_follow_usage);
     tcase_add_test(tc, test_wants);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -274,7 +274,9 @@ START_TEST(test_read_no_quota)
     ck_assert(h.limits.has_memory);
     ck_assert(h.limits.memory == UINT64_MAX);
     ck_assert_uint_eq(h.limits.pids, 0); /* "max" */
-    ck_assert_uint_eq(st.nio, 0);        /* "Total 0" only */
+    ck_assert_uint_eq(st.nio, 0);        /* "Total 0" only ... */
+    ck_assert_int_ge(h.fd[CG_V1_BLKIO_BYTES], 0);
+    ck_assert_int_eq(h.fd[CG_V1_BLKIO_OPS], CG_FD_CLOSED); /* ... so the ops file is not read */
     ck_assert_uint_eq(st.cpu.usage_ns, 123456789);
     ck_assert_uint_eq(st.cpu.user_ns, 70000000);
     ck_assert_int_eq(h.fd[CG_V1_MEM_MAX_USAGE], CG_FD_CLOSED); /* not for Prometheus only */
