@@ -27,7 +27,7 @@ BUILD_DEBS := build-essential pkg-config libmicrohttpd-dev libyaml-dev zlib1g-de
               libcrypt-dev libgnutls28-dev libcurl4-openssl-dev libsnappy-dev \
               libprotobuf-c-dev protobuf-c-compiler libsensors-dev libjansson-dev
 TEST_DEBS  := prometheus-node-exporter prometheus influxdb influxdb-client victoria-metrics curl \
-              valgrind clang-format python3
+              valgrind clang-format python3 iproute2
 BENCH_DEBS := wrk collectd-core hyperfine prometheus-node-exporter valgrind
 
 CORE_SRC    := $(filter-out collector/main.c collector/registry.c,$(wildcard collector/*.c))

@@ -97,4 +97,5 @@ if [ "$rc" -ne 0 ]; then
         [ -s "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
     done
 fi
+[ "$rc" -ne 0 ] || [ "${BENCH_CGROUP:-1}" = 0 ] || sh "$here/cgroup.sh" "$sonde" || rc=$?
 exit "$rc"
