@@ -322,6 +322,7 @@ static void *sender_main(void *arg)
     struct outq_batch b = {0};
     bool have = false;
     size_t done = 0, done_records = 0;
+    uint64_t dropped_at_peek = 0; /* chunks the queue had dropped when `b` was taken */
     for (;;) {
         bool stopping = atomic_load(&s->stop);
         if (sender_stopping_past_deadline(s))
@@ -341,6 +342,20 @@ static void *sender_main(void *arg)
             }
             have = true;
             done = done_records = 0;
+            struct outq_stats qs;
+            outq_get_stats(s->queue, &qs);
+            dropped_at_peek = qs.dropped_chunks;
+        } else {
+            /* Retrying: if the full queue dropped its oldest chunks meanwhile,
+             * the held copy starts with data already counted as dropped; take
+             * the queue's head again, so what survives is the newest. */
+            struct outq_stats qs;
+            outq_get_stats(s->queue, &qs);
+            if (qs.dropped_chunks != dropped_at_peek) {
+                outq_batch_free(&b);
+                have = false;
+                continue;
+            }
         }
         enum sender_verdict v = sender_send(s, b.data + done, b.len - done,
                                             b.nrecords - done_records, &done, &done_records);

@@ -414,6 +414,8 @@ def stale_reload(rec):
           "reload: a stale marker for node_load1 once the system input is gone (%d markers)"
           % len(markers))
     q = 'node_load1{instance="it-reload"}'
+    # A loaded machine may take a moment to make the ingested samples queryable.
+    pushlib.wait_until(10, lambda: bool(prom_instant(q, before)))
     r_before, r_after = prom_instant(q, before), prom_instant(q, after)
     check(r_before and r_after == [],
           "reload: Prometheus: node_load1 has a value before the reload and none after "
