@@ -111,3 +111,31 @@ long sonde_read_small(const char *path, char *buf, size_t cap)
     buf[len] = '\0';
     return (long)len;
 }
+
+static bool file_is_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+long sonde_read_attr(int dirfd, const char *name, char *buf, size_t cap)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    ssize_t n;
+    do {
+        n = read(fd, buf, cap - 1);
+    } while (n < 0 && errno == EINTR);
+    int err = n < 0 ? -errno : 0;
+    close(fd);
+    if (err)
+        return err;
+    size_t start = 0, end = (size_t)n;
+    while (start < end && file_is_space(buf[start]))
+        start++;
+    while (end > start && file_is_space(buf[end - 1]))
+        end--;
+    memmove(buf, buf + start, end - start);
+    buf[end - start] = '\0';
+    return (long)(end - start);
+}

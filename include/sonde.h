@@ -192,6 +192,11 @@ void sonde_file_init(struct sonde_file *file, const char *path);
 int sonde_file_read(struct sonde_file *file);
 void sonde_file_close(struct sonde_file *file);
 
+/* Reads sysfs attribute `name` under directory `dirfd` into `buf`
+ * (NUL-terminated, blanks trimmed at both ends, as procfs' SysReadFile),
+ * opened and closed on each call. Returns the length or -errno. */
+long sonde_read_attr(int dirfd, const char *name, char *buf, size_t cap);
+
 /* Reads a small file once into `buf` (NUL-terminated, trailing newline
  * removed). Returns the length or -errno. */
 long sonde_read_small(const char *path, char *buf, size_t cap);

@@ -129,37 +129,6 @@ struct powersupplyclass_state {
 /* Parsing                                                              */
 /* ------------------------------------------------------------------ */
 
-static bool powersupplyclass_is_space(char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* Reads attribute `name` under `dirfd` into buf, blanks trimmed at both ends
- * (procfs' SysReadFile). Returns the length or -errno. Opened per read:
- * supplies come and go (USB), and most files are read only on some. */
-static long powersupplyclass_read_attr(int dirfd, const char *name, char *buf, size_t cap)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    ssize_t n;
-    do {
-        n = read(fd, buf, cap - 1);
-    } while (n < 0 && errno == EINTR);
-    int err = n < 0 ? -errno : 0;
-    close(fd);
-    if (err)
-        return err;
-    size_t start = 0, end = (size_t)n;
-    while (start < end && powersupplyclass_is_space(buf[start]))
-        start++;
-    while (end > start && powersupplyclass_is_space(buf[end - 1]))
-        end--;
-    memmove(buf, buf + start, end - start);
-    buf[end - start] = '\0';
-    return (long)(end - start);
-}
-
 /* An integer as procfs reads these files (Go's ParseInt with base 0). 0 or
  * -EINVAL. */
 static int powersupplyclass_parse_int(const char *text, int64_t *out)
@@ -191,8 +160,7 @@ static void powersupplyclass_read_supply(int dirfd, struct powersupplyclass_supp
     ps->malformed = 0;
     for (size_t i = 0; i < PSC_NNUMBERS; i++) {
         ps->has[i] = false;
-        long len =
-            powersupplyclass_read_attr(dirfd, powersupplyclass_numbers[i].file, buf, sizeof(buf));
+        long len = sonde_read_attr(dirfd, powersupplyclass_numbers[i].file, buf, sizeof(buf));
         if (len < 0) {
             ps->malformed += !powersupplyclass_absent(len);
             continue;
@@ -204,7 +172,7 @@ static void powersupplyclass_read_supply(int dirfd, struct powersupplyclass_supp
     }
     for (size_t i = 0; i < PSC_NTEXTS; i++) {
         ps->text[i][0] = '\0';
-        long len = powersupplyclass_read_attr(dirfd, powersupplyclass_texts[i], buf, sizeof(buf));
+        long len = sonde_read_attr(dirfd, powersupplyclass_texts[i], buf, sizeof(buf));
         if (len < 0) {
             ps->malformed += !powersupplyclass_absent(len);
             continue;

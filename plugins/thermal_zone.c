@@ -49,37 +49,6 @@ struct thermal_zone_entry {
 /* Parsing                                                              */
 /* ------------------------------------------------------------------ */
 
-static bool thermal_zone_is_space(char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* Reads attribute `name` under `dirfd` into buf, blanks trimmed at both ends
- * (procfs' SysReadFile). Returns the length or -errno. Opened per read: zones
- * and devices come and go with drivers, and there are few. */
-static long thermal_zone_read_attr(int dirfd, const char *name, char *buf, size_t cap)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    ssize_t n;
-    do {
-        n = read(fd, buf, cap - 1);
-    } while (n < 0 && errno == EINTR);
-    int err = n < 0 ? -errno : 0;
-    close(fd);
-    if (err)
-        return err;
-    size_t start = 0, end = (size_t)n;
-    while (start < end && thermal_zone_is_space(buf[start]))
-        start++;
-    while (end > start && thermal_zone_is_space(buf[end - 1]))
-        end--;
-    memmove(buf, buf + start, end - start);
-    buf[end - start] = '\0';
-    return (long)(end - start);
-}
-
 /* A signed decimal as Go's ParseInt(s, 10, 64) takes it: the whole string.
  * 0 or -EINVAL. */
 static int thermal_zone_parse_int(const char *text, int64_t *out)
@@ -117,14 +86,14 @@ static int thermal_zone_read_entry(int dirfd, const char *const *ints, size_t n,
                                    struct thermal_zone_entry *entry)
 {
     char buf[THERMAL_ZONE_ATTR_MAX];
-    long len = thermal_zone_read_attr(dirfd, "type", buf, sizeof(buf));
+    long len = sonde_read_attr(dirfd, "type", buf, sizeof(buf));
     if (len < 0)
         return thermal_zone_fail(len);
     if ((size_t)len >= sizeof(entry->type))
         return -EINVAL;
     memcpy(entry->type, buf, (size_t)len + 1);
     for (size_t i = 0; i < n; i++) {
-        len = thermal_zone_read_attr(dirfd, ints[i], buf, sizeof(buf));
+        len = sonde_read_attr(dirfd, ints[i], buf, sizeof(buf));
         if (len < 0)
             return thermal_zone_fail(len);
         if (thermal_zone_parse_int(buf, &entry->value[i]) < 0)
@@ -179,7 +148,7 @@ static void thermal_zone_entry_emit(int classfd, const char *name, struct sonde_
         /* node_exporter refuses a zone without a policy; so do we */
         char policy[THERMAL_ZONE_ATTR_MAX];
         long len;
-        if (rc == 0 && (len = thermal_zone_read_attr(fd, "policy", policy, sizeof(policy))) < 0)
+        if (rc == 0 && (len = sonde_read_attr(fd, "policy", policy, sizeof(policy))) < 0)
             rc = thermal_zone_fail(len);
     } else {
         rc = thermal_zone_read_entry(fd, cooling_ints, 2, &entry);
