@@ -198,7 +198,18 @@ def names_and_values(rec):
         empty value left out (an empty value is no label to Prometheus and VictoriaMetrics)."""
         d = dict(labels, job="sonde", instance="it-rw")
         return frozenset((k, v) for k, v in d.items() if v != "")
-    vm = vm_export(sel)
+    def vm_has_scrape():
+        """VictoriaMetrics makes the newest samples searchable a moment after it took them
+        (force_flush asks it to do so now): the export is read until it holds the value
+        scraped of every series, or 15 s have passed."""
+        pushlib.http("GET", VM + "/internal/force_flush")
+        got = vm_export(sel)
+        for (name, labels), v in scraped.items():
+            values = [x for _, x in got.get(with_target(dict(labels, __name__=name)), [])]
+            if not any(same(x, v) or abs(x - v) <= 1e-12 * abs(v) for x in values):
+                return None
+        return got
+    vm = pushlib.wait_until(15, vm_has_scrape, 0.5) or vm_export(sel)
     prom = prom_range(sel, 120)
     for store, what, exact in ((vm, "VictoriaMetrics", False), (prom, "Prometheus", True)):
         missing, wrong, dup, nexact = [], [], [], 0
