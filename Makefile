@@ -8,7 +8,9 @@
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 BUILD      ?= build
 CC         ?= cc
-PKGS       := libmicrohttpd yaml-0.1 zlib libcrypt gnutls libcurl libprotobuf-c jansson
+PKGS       := libmicrohttpd yaml-0.1 zlib libcrypt gnutls libprotobuf-c jansson
+# Compiled against, loaded with dlopen on first use (collector/dynlib.c), never linked.
+DL_PKGS    := libcurl
 CFLAGS_STD := -std=c11 -D_GNU_SOURCE -Iinclude -Icollector -DSONDE_VERSION='"$(VERSION)"'
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith -Wundef \
@@ -17,8 +19,8 @@ OPT        ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fno-strict-al
 SAN        ?=
 CFLAGS     ?=
 ALL_CFLAGS  = $(CFLAGS_STD) -I$(BUILD)/gen $(WARN) $(OPT) $(SAN) $(CFLAGS) \
-              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -lsensors -lpthread -lm
+              $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
+LDLIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsensors -lpthread -lm
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 
 # Debian packages the build and the tests need; `make deps` installs the

@@ -18,7 +18,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
-#include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include "core.h"
 #include "sender.h"
+#include "sonde_dynlib.h"
 
 #define SENDER_BACKOFF_BASE_NS 500000000LL /* first retry after about 0.5 s */
 #define SENDER_BODY_MAX        65536       /* answer bytes kept for diagnostics */
@@ -39,6 +39,8 @@ struct sender {
     struct outq *queue;
 
     struct sonde_request req;
+    const struct sonde_curl *cu;       /* libcurl, loaded by sender_start */
+    const struct sonde_snappy *snappy; /* loaded when the output compresses with it */
     CURL *curl;
     struct curl_slist *headers;
     char *userpwd; /* "user:password", owned */
@@ -54,13 +56,6 @@ struct sender {
     struct sender_stats stats;
     struct sonde_ratelimit log_fail, log_auth, log_reject;
 };
-
-static pthread_once_t sender_curl_once = PTHREAD_ONCE_INIT;
-
-static void sender_curl_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 int64_t sender_backoff(int attempt, int64_t base_ns, int64_t ceiling_ns, double random)
 {
@@ -92,7 +87,9 @@ long sender_retry_after(const char *value, long now_s)
     long seconds = strtol(value, &end, 10);
     if (end != value && (*end == '\0' || *end == '\r' || *end == '\n' || *end == ' '))
         return seconds < 0 ? -1 : seconds;
-    time_t when = curl_getdate(value, NULL);
+    char err[256];
+    const struct sonde_curl *cu = sonde_curl(err, sizeof(err));
+    time_t when = cu ? cu->getdate(value, NULL) : -1;
     if (when < 0)
         return -1;
     return when > now_s ? (long)(when - now_s) : 0;
@@ -144,13 +141,13 @@ static int sender_gzip(const char *in, size_t len, struct sonde_buf *out)
     return rc == Z_STREAM_END ? 0 : -EIO;
 }
 
-static int sender_snappy(const char *in, size_t len, struct sonde_buf *out)
+static int sender_snappy(const struct sender *s, const char *in, size_t len, struct sonde_buf *out)
 {
-    size_t cap = snappy_max_compressed_length(len);
+    size_t cap = s->snappy->max_compressed_length(len);
     out->data = sonde_xrealloc(out->data, cap + 1);
     out->cap = cap + 1;
     size_t outlen = cap;
-    if (snappy_compress(in, len, out->data, &outlen) != SNAPPY_OK)
+    if (s->snappy->compress(in, len, out->data, &outlen) != 0) /* SNAPPY_OK */
         return -EIO;
     out->len = outlen;
     return 0;
@@ -166,7 +163,7 @@ static long sender_post(struct sender *s, const char *body, size_t len)
     if (s->req.compression == SONDE_COMPRESS_GZIP)
         rc = sender_gzip(body, len, &packed);
     else if (s->req.compression == SONDE_COMPRESS_SNAPPY)
-        rc = sender_snappy(body, len, &packed);
+        rc = sender_snappy(s, body, len, &packed);
     if (rc < 0) {
         sonde_buf_free(&packed);
         return 0;
@@ -177,20 +174,20 @@ static long sender_post(struct sender *s, const char *body, size_t len)
     }
     s->answer.len = 0;
     s->retry_after_s = -1;
-    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, data);
-    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)data_len);
+    s->cu->easy_setopt(s->curl, CURLOPT_POSTFIELDS, data);
+    s->cu->easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)data_len);
     int64_t start = clock_monotonic_ns();
-    CURLcode cc = curl_easy_perform(s->curl);
+    CURLcode cc = s->cu->easy_perform(s->curl);
     atomic_store(&s->stats.last_duration_ns, clock_monotonic_ns() - start);
     atomic_fetch_add(&s->stats.requests, 1);
     sonde_buf_free(&packed);
     if (cc != CURLE_OK) {
         sonde_log_limited(&s->log_fail, 60, SONDE_LOG_WARN, "output %s: %s: %s", s->name,
-                          s->req.url, curl_easy_strerror(cc));
+                          s->req.url, s->cu->easy_strerror(cc));
         return 0;
     }
     long status = 0;
-    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    s->cu->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
     return status;
 }
 
@@ -390,56 +387,55 @@ static void *sender_main(void *arg)
 /* The easy handle, reused for every request (connections are kept). */
 static int sender_setup_curl(struct sender *s)
 {
-    s->curl = curl_easy_init();
+    s->curl = s->cu->easy_init();
     if (!s->curl)
         return -ENOMEM;
     const struct push_options *o = s->opt;
     CURL *c = s->curl;
-    curl_easy_setopt(c, CURLOPT_URL, s->req.url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ns / 1000000));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout_ns / 1000000));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "sonde/" SONDE_VERSION);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sender_on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sender_on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    s->cu->easy_setopt(c, CURLOPT_URL, s->req.url);
+    s->cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    s->cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ns / 1000000));
+    s->cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout_ns / 1000000));
+    s->cu->easy_setopt(c, CURLOPT_USERAGENT, "sonde/" SONDE_VERSION);
+    s->cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, sender_on_body);
+    s->cu->easy_setopt(c, CURLOPT_WRITEDATA, s);
+    s->cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, sender_on_header);
+    s->cu->easy_setopt(c, CURLOPT_HEADERDATA, s);
+    s->cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (o->ca_file && o->ca_file[0])
-        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+        s->cu->easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
     if (o->cert_file && o->cert_file[0])
-        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
+        s->cu->easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
     if (o->key_file && o->key_file[0])
-        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
+        s->cu->easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
     if (o->insecure_skip_verify) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        s->cu->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        s->cu->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     if (s->req.username && s->req.username[0]) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERNAME, s->req.username);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, s->req.password ? s->req.password : "");
+        s->cu->easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        s->cu->easy_setopt(c, CURLOPT_USERNAME, s->req.username);
+        s->cu->easy_setopt(c, CURLOPT_PASSWORD, s->req.password ? s->req.password : "");
     }
     char line[256];
     if (s->req.content_type) {
         snprintf(line, sizeof(line), "Content-Type: %s", s->req.content_type);
-        s->headers = curl_slist_append(s->headers, line);
+        s->headers = s->cu->slist_append(s->headers, line);
     }
     if (s->req.compression == SONDE_COMPRESS_GZIP)
-        s->headers = curl_slist_append(s->headers, "Content-Encoding: gzip");
+        s->headers = s->cu->slist_append(s->headers, "Content-Encoding: gzip");
     else if (s->req.compression == SONDE_COMPRESS_SNAPPY)
-        s->headers = curl_slist_append(s->headers, "Content-Encoding: snappy");
-    s->headers = curl_slist_append(s->headers, "Expect:"); /* no 100-continue round trip */
+        s->headers = s->cu->slist_append(s->headers, "Content-Encoding: snappy");
+    s->headers = s->cu->slist_append(s->headers, "Expect:"); /* no 100-continue round trip */
     for (size_t i = 0; i < SONDE_REQUEST_MAX_HEADERS && s->req.headers[i]; i++)
-        s->headers = curl_slist_append(s->headers, s->req.headers[i]);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
+        s->headers = s->cu->slist_append(s->headers, s->req.headers[i]);
+    s->cu->easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
     return 0;
 }
 
 struct sender *sender_start(const char *name, const struct sonde_plugin *plugin, void *state,
                             const struct push_options *options, struct outq *queue)
 {
-    pthread_once(&sender_curl_once, sender_curl_init);
     struct sender *s = sonde_xcalloc(1, sizeof(*s));
     s->name = sonde_xstrdup(name);
     s->plugin = plugin;
@@ -448,15 +444,24 @@ struct sender *sender_start(const char *name, const struct sonde_plugin *plugin,
     s->queue = queue;
     s->random_state = (unsigned)clock_monotonic_ns();
     int rc = plugin->push->request(state, options->gzip, &s->req);
+    char err[256] = "";
+    if (rc == 0 && !(s->cu = sonde_curl(err, sizeof(err))))
+        rc = -ELIBACC;
+    if (rc == 0 && s->req.compression == SONDE_COMPRESS_SNAPPY &&
+        !(s->snappy = sonde_snappy(err, sizeof(err))))
+        rc = -ELIBACC;
     if (rc == 0)
         rc = sender_setup_curl(s);
     if (rc == 0)
         rc = -pthread_create(&s->thread, NULL, sender_main, s);
     if (rc < 0) {
-        sonde_log(SONDE_LOG_ERROR, "output %s: cannot start its sender: %s", name, strerror(-rc));
-        curl_slist_free_all(s->headers);
-        if (s->curl)
-            curl_easy_cleanup(s->curl);
+        sonde_log(SONDE_LOG_ERROR, "output %s: cannot start its sender: %s", name,
+                  err[0] ? err : strerror(-rc));
+        if (s->cu) {
+            s->cu->slist_free_all(s->headers);
+            if (s->curl)
+                s->cu->easy_cleanup(s->curl);
+        }
         free(s->name);
         free(s);
         return NULL;
@@ -472,8 +477,8 @@ void sender_stop(struct sender *s, int64_t flush_ns)
     atomic_store(&s->stop, true);
     outq_wake(s->queue);
     pthread_join(s->thread, NULL);
-    curl_slist_free_all(s->headers);
-    curl_easy_cleanup(s->curl);
+    s->cu->slist_free_all(s->headers);
+    s->cu->easy_cleanup(s->curl);
     sonde_buf_free(&s->answer);
     free(s->name);
     free(s);

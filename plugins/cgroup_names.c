@@ -9,14 +9,13 @@
  * containers appear, so a dead socket costs one connect per period.
  */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cgroup.h"
+#include "sonde_dynlib.h"
 
 /* The answer lists every running container (about 2 KiB each); more than
  * this is not an answer we want to hold. */
@@ -133,15 +132,6 @@ int cgroup_names_parse(const char *json, size_t len, struct cgroup_name_table *t
 /* The runtimes                                                         */
 /* ------------------------------------------------------------------ */
 
-/* libcurl's global set-up is process-wide and not to be raced; the core's
- * sender does the same once (pthread_once makes the second call a no-op). */
-static pthread_once_t cgroup_names_curl_once = PTHREAD_ONCE_INIT;
-
-static void cgroup_names_curl_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct cgroup_names *cgroup_names_new(const char *docker_socket, const char *podman_socket,
                                       int64_t refresh_ns, long timeout_ms)
 {
@@ -161,8 +151,10 @@ void cgroup_names_free(struct cgroup_names *names)
         return;
     for (int i = 0; i < CG_RT_N; i++) {
         struct cgroup_names_runtime *rt = &names->rt[i];
-        if (rt->curl)
-            curl_easy_cleanup(rt->curl);
+        char err[256];
+        const struct sonde_curl *cu = rt->curl ? sonde_curl(err, sizeof(err)) : NULL;
+        if (cu) /* loaded, since the handle exists */
+            cu->easy_cleanup(rt->curl);
         free(rt->socket);
         sonde_buf_free(&rt->body);
         cgroup_name_table_free(&rt->table);
@@ -213,25 +205,30 @@ static size_t cgroup_names_write(char *data, size_t size, size_t n, void *arg)
  * -errno (-ETIMEDOUT, -ECONNREFUSED, -EPROTO for an HTTP error). */
 static int cgroup_names_fetch(struct cgroup_names_runtime *rt, long budget_ms)
 {
-    pthread_once(&cgroup_names_curl_once, cgroup_names_curl_init);
+    char err[256];
+    const struct sonde_curl *cu = sonde_curl(err, sizeof(err));
+    if (!cu) {
+        sonde_log_limited(&rt->log, 3600, SONDE_LOG_WARN, "cgroup: no container names: %s", err);
+        return -ELIBACC;
+    }
     if (!rt->curl) {
-        rt->curl = curl_easy_init();
+        rt->curl = cu->easy_init();
         if (!rt->curl)
             return -ENOMEM;
     }
     CURL *c = rt->curl;
     rt->body.len = 0;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, rt->socket);
+    cu->easy_reset(c);
+    cu->easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, rt->socket);
     /* The host part is ignored on a unix socket; Docker wants one anyway. */
-    curl_easy_setopt(c, CURLOPT_URL, "http://localhost/containers/json");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, budget_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, budget_ms);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cgroup_names_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rt->body);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "sonde");
-    CURLcode rc = curl_easy_perform(c);
+    cu->easy_setopt(c, CURLOPT_URL, "http://localhost/containers/json");
+    cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, budget_ms);
+    cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, budget_ms);
+    cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, cgroup_names_write);
+    cu->easy_setopt(c, CURLOPT_WRITEDATA, &rt->body);
+    cu->easy_setopt(c, CURLOPT_USERAGENT, "sonde");
+    CURLcode rc = cu->easy_perform(c);
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return -ETIMEDOUT;
     if (rc == CURLE_COULDNT_CONNECT)
@@ -239,7 +236,7 @@ static int cgroup_names_fetch(struct cgroup_names_runtime *rt, long budget_ms)
     if (rc != CURLE_OK)
         return -EIO;
     rt->status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rt->status);
+    cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rt->status);
     return rt->status == 200 ? 0 : -EPROTO;
 }
 

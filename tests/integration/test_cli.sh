@@ -179,4 +179,41 @@ sonde_fg --collector.nosuch --check-config >/dev/null 2>"$T/nosuch.err"
 [ $? -eq 2 ] && grep -q 'nosuch' "$T/nosuch.err"
 result "--collector.nosuch exits 2 and names it"
 
+# ---- libcurl and snappy are loaded only when something needs them ----
+readelf -d "$SONDE" >"$T/needed" 2>&1
+! grep -E 'NEEDED.*(libcurl|libsnappy)' "$T/needed" && grep -q 'NEEDED.*libc\.so' "$T/needed"
+result "the sonde executable does not link libcurl or snappy (they are loaded with dlopen)" ||
+    note_file "$T/needed"
+
+# has_mapped PID LIB: true once the process has LIB mapped (polled up to 5 s).
+has_mapped()
+{
+    _n=50
+    while [ "$_n" -gt 0 ]; do
+        grep -q "/$2" "/proc/$1/maps" 2>/dev/null && return 0
+        sleep 0.1
+        _n=$((_n - 1))
+    done
+    return 1
+}
+lport=$(free_port 19720)
+printf 'agent: {interval: 200ms}\nweb: {listen_address: "127.0.0.1:%s"}\ninputs: {system: {}}\n' \
+    "$lport" >"$T/nopush.yaml"
+spawn nopush "$SONDE" --config "$T/nopush.yaml"
+nopush=$SPAWNED
+sleep 1
+alive "$nopush" && ! grep -qE '/lib(curl|snappy)' "/proc/$nopush/maps"
+result "without a push output, neither libcurl nor snappy is mapped" || note_file "$T/nopush.err"
+stop "$nopush" 5
+lport=$(free_port 19730)
+rport=$(free_port 19740)
+printf 'agent: {interval: 200ms}\nweb: {listen_address: "127.0.0.1:%s"}\ninputs: {system: {}}
+outputs: {remote_write: {url: "http://127.0.0.1:%s/api/v1/write"}}\n' "$lport" "$rport" \
+    >"$T/push.yaml"
+spawn push "$SONDE" --config "$T/push.yaml"
+push=$SPAWNED
+has_mapped "$push" libcurl && has_mapped "$push" libsnappy
+result "with a remote_write output, libcurl and snappy are loaded" || note_file "$T/push.err"
+stop "$push" 5
+
 done_testing

@@ -97,6 +97,9 @@ dpkg-deb -f "$deb" Depends >"$T/depends"
 grep -q '\badduser\b' "$T/depends" && grep -q '\blibc6 (>= ' "$T/depends" &&
     ! grep -q '\${' "$T/depends"
 result "Depends: adduser plus computed shared-library dependencies" || note_file "$T/depends"
+# libcurl and snappy are loaded with dlopen: the package must still depend on them.
+grep -q '\blibcurl4 (>= ' "$T/depends" && grep -q '\blibsnappy1v5 (>= ' "$T/depends"
+result "Depends: the dlopen-loaded libcurl4 and libsnappy1v5, versioned" || note_file "$T/depends"
 
 # ---- install (no systemd as PID 1 here: the maintainer scripts must cope) ----
 dpkg_wait "$T/install" -i "$deb"

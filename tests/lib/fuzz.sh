@@ -9,7 +9,7 @@ seconds=${FUZZ_SECONDS:-10}
 cc=clang
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Icollector -fsanitize=fuzzer,address,undefined"
 libs="-Wl,--start-group $dir/libsonde_plugins.a $dir/libsonde_core.a -Wl,--end-group \
-    $(pkg-config --libs libmicrohttpd yaml-0.1 zlib libcrypt gnutls libcurl libprotobuf-c jansson) -lsnappy -lsensors -lpthread -lm"
+    $(pkg-config --libs libmicrohttpd yaml-0.1 zlib libcrypt gnutls libprotobuf-c jansson) -lsensors -lpthread -lm"
 # harness name : plugin : file under the fixture tree : fixture tree
 targets="
 config:::tests/fixtures
