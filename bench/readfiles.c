@@ -3,7 +3,14 @@
  * collection cycle, N times, with no parsing, and prints the CPU time per
  * iteration (getrusage). No agent can collect these inputs for less.
  * Usage: readfiles [ITERATIONS [PACE_MS [PROCFS]]]
+ *        readfiles --list FILE [ITERATIONS [PACE_MS]]
+ * With --list, the files come from FILE (bench.py writes it from the system
+ * calls a running sonde made): one "KIND PATH" per line, KIND p (kept open,
+ * pread from 0 until EOF), o (opened, read until EOF and closed each round),
+ * d (a directory listed each round) or s (statvfs). A file of kind o is
+ * opened relative to its directory, kept open, as the cheapest way there.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -166,8 +173,158 @@ static int readfiles_parse_count(const char *s, unsigned long *out)
     return 0;
 }
 
+/* ---- --list: the files a running sonde read, from bench.py ---- */
+
+#define READFILES_LIST_MAX 8192
+
+struct readfiles_entry {
+    char kind;        /* p, o, d or s */
+    char *path;       /* owned */
+    int fd;           /* kind p: the file, kept open; kind o: its directory */
+    const char *name; /* kind o: the file's name in that directory (in path) */
+};
+
+/* Reads FILE into entries; returns the count or -errno. */
+static long readfiles_load_list(const char *file, struct readfiles_entry *entries)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return -errno;
+    char line[4096];
+    long n = 0;
+    while (n < READFILES_LIST_MAX && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strlen(line) < 3 || line[1] != ' ' || !strchr("pods", line[0]))
+            continue;
+        size_t len = strlen(line + 2) + 1;
+        char *path = malloc(len); /* freed at exit in readfiles_list_main */
+        if (!path)
+            break;
+        memcpy(path, line + 2, len);
+        entries[n].kind = line[0];
+        entries[n].path = path;
+        entries[n].fd = -1;
+        if (line[0] == 'p')
+            entries[n].fd = open(path, O_RDONLY | O_CLOEXEC);
+        char *slash = strrchr(path, '/');
+        if (line[0] == 'o' && slash && slash != path) {
+            /* The directory of the previous entry is often this one's. */
+            if (n > 0 && entries[n - 1].kind == 'o' && entries[n - 1].name &&
+                (size_t)(entries[n - 1].name - entries[n - 1].path) == (size_t)(slash - path) + 1 &&
+                strncmp(entries[n - 1].path, path, (size_t)(slash - path) + 1) == 0) {
+                entries[n].fd = dup(entries[n - 1].fd);
+            } else {
+                *slash = '\0';
+                entries[n].fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                *slash = '/';
+            }
+            entries[n].name = slash + 1;
+        }
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* One entry's work; returns bytes seen so the work is not optimised away. */
+static long readfiles_entry_once(struct readfiles_entry *e, char *buf, size_t size)
+{
+    long n = 0;
+    switch (e->kind) {
+    case 'p':
+        return e->fd >= 0 ? readfiles_pread_all(e->fd, buf, size) : 0;
+    case 'o': {
+        int fd = e->name ? openat(e->fd, e->name, O_RDONLY | O_CLOEXEC)
+                         : open(e->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return 0;
+        ssize_t r;
+        while ((r = read(fd, buf, size)) > 0)
+            n += r;
+        close(fd);
+        return n;
+    }
+    case 'd': {
+        DIR *dir = opendir(e->path);
+        if (!dir)
+            return 0;
+        struct dirent *de;
+        while ((de = readdir(dir)))
+            n += de->d_name[0];
+        closedir(dir);
+        return n;
+    }
+    default: {
+        struct statvfs sv;
+        return statvfs(e->path, &sv) == 0 ? (long)(sv.f_bavail & 1) : 0;
+    }
+    }
+}
+
+static int readfiles_list_main(int argc, char **argv)
+{
+    unsigned long n = 2000, pace_ms = 0;
+    if (argc < 3 || (argc > 3 && readfiles_parse_count(argv[3], &n) < 0) ||
+        (argc > 4 && strcmp(argv[4], "0") != 0 && readfiles_parse_count(argv[4], &pace_ms) < 0)) {
+        fprintf(stderr, "usage: readfiles --list FILE [ITERATIONS [PACE_MS]]\n");
+        return 2;
+    }
+    static struct readfiles_entry entries[READFILES_LIST_MAX];
+    static char buf[READFILES_BUF];
+    long count = readfiles_load_list(argv[2], entries);
+    if (count <= 0) {
+        fprintf(stderr, "readfiles: %s: %s\n", argv[2], count < 0 ? strerror((int)-count) : "empty");
+        return 1;
+    }
+    long sink = 0;
+    for (int w = 0; w < 20; w++) /* warm the dentry and page caches */
+        for (long i = 0; i < count; i++)
+            sink += readfiles_entry_once(&entries[i], buf, sizeof(buf));
+    /* Per kind, then the whole set. */
+    unsigned long per = n / 4 ? n / 4 : 1;
+    for (const char *k = "pods"; *k; k++) {
+        long of_kind = 0;
+        double t0 = readfiles_cpu_us();
+        for (unsigned long it = 0; it < per; it++)
+            for (long i = 0; i < count; i++)
+                if (entries[i].kind == *k) {
+                    sink += readfiles_entry_once(&entries[i], buf, sizeof(buf));
+                    of_kind += it == 0;
+                }
+        printf("kind %c %ld %.2f\n", *k, of_kind, (readfiles_cpu_us() - t0) / (double)per);
+    }
+    double t0 = readfiles_cpu_us();
+    for (unsigned long it = 0; it < n; it++)
+        for (long i = 0; i < count; i++)
+            sink += readfiles_entry_once(&entries[i], buf, sizeof(buf));
+    printf("iterations %lu\nentries %ld\ncpu_us_per_iteration %.2f\n", n, count,
+           (readfiles_cpu_us() - t0) / (double)n);
+    if (pace_ms) { /* one round per PACE_MS, as an agent runs (see main) */
+        struct timespec gap = {.tv_sec = (time_t)(pace_ms / 1000),
+                               .tv_nsec = (long)(pace_ms % 1000) * 1000000L};
+        unsigned long paced = n / 20 ? n / 20 : 1;
+        t0 = readfiles_cpu_us();
+        for (unsigned long it = 0; it < paced; it++) {
+            nanosleep(&gap, NULL);
+            for (long i = 0; i < count; i++)
+                sink += readfiles_entry_once(&entries[i], buf, sizeof(buf));
+        }
+        printf("paced_iterations %lu\npace_ms %lu\npaced_cpu_us_per_iteration %.2f\n", paced,
+               pace_ms, (readfiles_cpu_us() - t0) / (double)paced);
+    }
+    printf("sink %ld\n", sink);
+    for (long i = 0; i < count; i++) {
+        if (entries[i].fd >= 0)
+            close(entries[i].fd);
+        free(entries[i].path);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--list") == 0)
+        return readfiles_list_main(argc, argv);
     unsigned long n = 2000, pace_ms = 0;
     const char *procfs = argc > 3 ? argv[3] : "/proc";
     if ((argc > 1 && readfiles_parse_count(argv[1], &n) < 0) ||

@@ -10,11 +10,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 sonde=${1:-$root/build/sonde}
 outdir=${BENCH_OUT:-$root/build/bench}
-limit=${BENCH_TIMEOUT:-290} # seconds; the whole run must stay under 5 minutes
+limit=${BENCH_TIMEOUT:-420} # seconds; the whole run must stay under 7 minutes
 # BENCH_PUSH_ONLY=1: only the push outputs' part (about 30 s).
 
 missing=""
-for tool in prometheus-node-exporter collectd wrk python3 cc timeout; do
+for tool in prometheus-node-exporter collectd wrk python3 cc timeout strace; do
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then

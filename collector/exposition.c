@@ -35,37 +35,35 @@ static int expo_group_compare(const void *a, const void *b)
                   ((const struct expo_group *)b)->family->name);
 }
 
+static const char *expo_escape(char c)
+{
+    return c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n";
+}
+
+/* Appends `s` with every character of `special` (some of backslash, double
+ * quote, newline) escaped; runs without one are copied whole. */
+static void expo_escaped(struct sonde_buf *out, const char *s, const char *special)
+{
+    for (;;) {
+        size_t run = strcspn(s, special);
+        sonde_buf_append(out, s, run);
+        if (!s[run])
+            return;
+        sonde_buf_append(out, expo_escape(s[run]), 2);
+        s += run + 1;
+    }
+}
+
 /* Escapes HELP text: backslash and newline (and, for OpenMetrics, the
  * double quote). */
 static void expo_help(struct sonde_buf *out, const char *s, enum expo_format format)
 {
-    for (; *s; s++) {
-        if (*s == '\\')
-            sonde_buf_append(out, "\\\\", 2);
-        else if (*s == '\n')
-            sonde_buf_append(out, "\\n", 2);
-        else if (*s == '"' && format == EXPO_OPENMETRICS)
-            sonde_buf_append(out, "\\\"", 2);
-        else
-            sonde_buf_append(out, s, 1);
-    }
+    expo_escaped(out, s, format == EXPO_OPENMETRICS ? "\\\n\"" : "\\\n");
 }
 
 static void expo_label_value(struct sonde_buf *out, const char *s)
 {
-    size_t start = 0, i = 0;
-    for (; s[i]; i++) {
-        const char *rep = s[i] == '\\'   ? "\\\\"
-                          : s[i] == '"'  ? "\\\""
-                          : s[i] == '\n' ? "\\n"
-                                         : NULL;
-        if (!rep)
-            continue;
-        sonde_buf_append(out, s + start, i - start);
-        sonde_buf_append(out, rep, 2);
-        start = i + 1;
-    }
-    sonde_buf_append(out, s + start, i - start);
+    expo_escaped(out, s, "\\\"\n");
 }
 
 static bool expo_ends_with(const char *s, const char *suffix)

@@ -128,13 +128,13 @@ static const struct sonde_family fam_start = {
     "process_start_time_seconds", SONDE_GAUGE,
     "Start time of the process since unix epoch in seconds."};
 
-/* CPU seconds and memory of this process from /proc/self/stat. */
-static void selfmetrics_process(struct sonde_batch *b)
+/* CPU seconds and memory of this process from /proc/self/stat (kept open:
+ * read every round). */
+static void selfmetrics_process(struct sonde_batch *b, struct sonde_file *stat)
 {
-    char buf[1024];
-    if (sonde_read_small("/proc/self/stat", buf, sizeof(buf)) < 0)
+    if (sonde_file_read(stat) < 0)
         return;
-    const char *p = strrchr(buf, ')');
+    const char *p = strrchr(stat->buf, ')');
     if (!p)
         return;
     /* Fields after the command: state(3) ... utime(14) stime(15) ...
@@ -190,7 +190,7 @@ struct sonde_batch *selfmetrics_batch(struct agent *agent)
     sonde_emit(b, &fam_renders, (double)atomic_load(&agent->renders), NULL);
     sonde_emit(b, &fam_lp_skipped, (double)agent->lp_stats.nonfinite_fields, NULL);
     selfmetrics_collectors(b, agent);
-    selfmetrics_process(b);
+    selfmetrics_process(b, &agent->self_stat);
     sonde_emit(b, &fam_start, (double)agent->start_time_ns / 1e9, NULL);
     batch_finish(b);
     return b;
