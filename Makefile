@@ -10,7 +10,7 @@ BUILD      ?= build
 CC         ?= cc
 PKGS       := libmicrohttpd yaml-0.1 zlib libcrypt gnutls libprotobuf-c jansson
 # Compiled against, loaded with dlopen on first use (collector/dynlib.c), never linked.
-DL_PKGS    := libcurl
+DL_PKGS    := libcurl libsystemd
 CFLAGS_STD := -std=c11 -D_GNU_SOURCE -Iinclude -Icollector -DSONDE_VERSION='"$(VERSION)"'
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith -Wundef \
@@ -27,10 +27,10 @@ CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 # missing ones when run as root.
 BUILD_DEBS := build-essential pkg-config libmicrohttpd-dev libyaml-dev zlib1g-dev check \
               libcrypt-dev libgnutls28-dev libcurl4-openssl-dev libsnappy-dev \
-              libprotobuf-c-dev protobuf-c-compiler libsensors-dev libjansson-dev
+              libprotobuf-c-dev protobuf-c-compiler libsensors-dev libjansson-dev libsystemd-dev
 TEST_DEBS  := prometheus-node-exporter prometheus influxdb influxdb-client victoria-metrics curl \
               valgrind clang-format python3 iproute2
-BENCH_DEBS := wrk collectd-core hyperfine prometheus-node-exporter valgrind
+BENCH_DEBS := wrk collectd-core hyperfine prometheus-node-exporter valgrind strace
 
 CORE_SRC    := $(filter-out collector/main.c collector/registry.c,$(wildcard collector/*.c))
 PLUGIN_SRC  := $(wildcard plugins/*.c) collector/registry.c

@@ -1,6 +1,6 @@
 /*
- * dynlib.c - loads libcurl and snappy with dlopen the first time an output
- * or a plugin asks for them (see include/sonde_dynlib.h for why). Each
+ * dynlib.c - loads libcurl, snappy and libsystemd with dlopen the first time
+ * an output or a plugin asks for them (see include/sonde_dynlib.h for why). Each
  * library is opened once under pthread_once; a failure is remembered with
  * its message so every later caller gets the same answer.
  */
@@ -14,6 +14,7 @@
 
 #define DYNLIB_CURL   "libcurl.so.4"
 #define DYNLIB_SNAPPY "libsnappy.so.1"
+#define DYNLIB_SDBUS  "libsystemd.so.0"
 
 struct dynlib_symbol {
     const char *name;
@@ -112,5 +113,53 @@ const struct sonde_snappy *sonde_snappy(char *err, size_t errlen)
     if (dynlib_snappy_status == 0)
         return &dynlib_snappy;
     snprintf(err, errlen, "%s", dynlib_snappy_error);
+    return NULL;
+}
+
+static struct sonde_sdbus dynlib_sdbus;
+static char dynlib_sdbus_error[256];
+static int dynlib_sdbus_status = -1;
+static pthread_once_t dynlib_sdbus_once = PTHREAD_ONCE_INIT;
+
+static void dynlib_sdbus_load(void)
+{
+    struct sonde_sdbus t;
+    const struct dynlib_symbol symbols[] = {
+        {"sd_bus_new", (void **)(void *)&t.bus_new},
+        {"sd_bus_set_address", (void **)(void *)&t.bus_set_address},
+        {"sd_bus_set_bus_client", (void **)(void *)&t.bus_set_bus_client},
+        {"sd_bus_start", (void **)(void *)&t.bus_start},
+        {"sd_bus_is_open", (void **)(void *)&t.bus_is_open},
+        {"sd_bus_is_ready", (void **)(void *)&t.bus_is_ready},
+        {"sd_bus_process", (void **)(void *)&t.bus_process},
+        {"sd_bus_wait", (void **)(void *)&t.bus_wait},
+        {"sd_bus_close", (void **)(void *)&t.bus_close},
+        {"sd_bus_unref", (void **)(void *)&t.bus_unref},
+        {"sd_bus_call", (void **)(void *)&t.call},
+        {"sd_bus_message_new_method_call", (void **)(void *)&t.message_new_method_call},
+        {"sd_bus_message_append", (void **)(void *)&t.message_append},
+        {"sd_bus_message_read", (void **)(void *)&t.message_read},
+        {"sd_bus_message_read_basic", (void **)(void *)&t.message_read_basic},
+        {"sd_bus_message_skip", (void **)(void *)&t.message_skip},
+        {"sd_bus_message_peek_type", (void **)(void *)&t.message_peek_type},
+        {"sd_bus_message_enter_container", (void **)(void *)&t.message_enter_container},
+        {"sd_bus_message_exit_container", (void **)(void *)&t.message_exit_container},
+        {"sd_bus_message_unref", (void **)(void *)&t.message_unref},
+        {"sd_bus_error_has_name", (void **)(void *)&t.error_has_name},
+        {"sd_bus_error_free", (void **)(void *)&t.error_free},
+    };
+    if (dynlib_open(DYNLIB_SDBUS, symbols, sizeof(symbols) / sizeof(symbols[0]), dynlib_sdbus_error,
+                    sizeof(dynlib_sdbus_error)) < 0)
+        return;
+    dynlib_sdbus = t;
+    dynlib_sdbus_status = 0;
+}
+
+const struct sonde_sdbus *sonde_sdbus(char *err, size_t errlen)
+{
+    pthread_once(&dynlib_sdbus_once, dynlib_sdbus_load);
+    if (dynlib_sdbus_status == 0)
+        return &dynlib_sdbus;
+    snprintf(err, errlen, "%s", dynlib_sdbus_error);
     return NULL;
 }

@@ -21,7 +21,8 @@ extern const struct sonde_plugin sonde_plugin_netclass, sonde_plugin_hwmon,
 
 extern const struct sonde_plugin sonde_plugin_timex, sonde_plugin_time, sonde_plugin_uname,
     sonde_plugin_os, sonde_plugin_filefd, sonde_plugin_entropy, sonde_plugin_pressure,
-    sonde_plugin_schedstat, sonde_plugin_processes, sonde_plugin_interrupts, sonde_plugin_textfile;
+    sonde_plugin_schedstat, sonde_plugin_processes, sonde_plugin_interrupts, sonde_plugin_textfile,
+    sonde_plugin_systemd;
 
 const struct sonde_plugin *const sonde_registry[] = {
     /* inputs */
@@ -58,6 +59,7 @@ const struct sonde_plugin *const sonde_registry[] = {
     &sonde_plugin_processes,
     &sonde_plugin_interrupts,
     &sonde_plugin_textfile,
+    &sonde_plugin_systemd,
     /* outputs */
     &sonde_plugin_stdout,
     &sonde_plugin_influxdb,
@@ -71,7 +73,7 @@ static const struct {
     const char *alias, *name;
 } registry_aliases[] = {
     {"memory", "mem"}, {"meminfo", "mem"},    {"diskstats", "diskio"}, {"filesystem", "disk"},
-    {"netdev", "net"}, {"loadavg", "system"}, {"stat", "kernel"},
+    {"netdev", "net"}, {"loadavg", "system"}, {"stat", "kernel"},      {"systemd_units", "systemd"},
 };
 
 const struct sonde_plugin *registry_find(const char *name)

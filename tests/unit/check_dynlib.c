@@ -1,8 +1,10 @@
 /*
- * check_dynlib.c - libcurl and snappy are mapped only once asked for, and
- * the loaded tables work: snappy's block format for a known input, curl's
- * date parser and an easy handle.
+ * check_dynlib.c - libcurl, snappy and libsystemd are mapped only once asked
+ * for, and the loaded tables work: snappy's block format for a known input,
+ * curl's date parser and an easy handle, an sd-bus connection that finds no
+ * bus.
  */
+#include <errno.h>
 #include <stdbool.h>
 
 #include "sonde_dynlib.h"
@@ -68,12 +70,32 @@ START_TEST(test_snappy_loaded_on_first_use)
 }
 END_TEST
 
+START_TEST(test_sdbus_loaded_on_first_use)
+{
+    ck_assert(!mapped("libsystemd"));
+    char err[256] = "";
+    const struct sonde_sdbus *sd = sonde_sdbus(err, sizeof(err));
+    ck_assert_msg(sd != NULL, "%s", err);
+    ck_assert(mapped("libsystemd"));
+    ck_assert_ptr_eq(sonde_sdbus(err, sizeof(err)), sd);
+    sd_bus *bus = NULL;
+    ck_assert_int_eq(sd->bus_new(&bus), 0);
+    ck_assert_int_ge(sd->bus_set_address(bus, "unix:path=/nonexistent/sonde/bus"), 0);
+    ck_assert_int_eq(sd->bus_start(bus), -ENOENT);
+    ck_assert_int_eq(sd->bus_is_open(bus), 0);
+    ck_assert_ptr_null(sd->bus_unref(bus));
+    sd_bus_error e = SD_BUS_ERROR_MAKE_CONST("org.freedesktop.DBus.Error.ServiceUnknown", "x");
+    ck_assert_int_gt(sd->error_has_name(&e, "org.freedesktop.DBus.Error.ServiceUnknown"), 0);
+}
+END_TEST
+
 static Suite *dynlib_suite(void)
 {
     Suite *s = suite_create("dynlib");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_curl_loaded_on_first_use);
     tcase_add_test(tc, test_snappy_loaded_on_first_use);
+    tcase_add_test(tc, test_sdbus_loaded_on_first_use);
     suite_add_tcase(s, tc);
     return s;
 }
