@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -205,6 +206,11 @@ static size_t cgroup_names_write(char *data, size_t size, size_t n, void *arg)
  * -errno (-ETIMEDOUT, -ECONNREFUSED, -EPROTO for an HTTP error). */
 static int cgroup_names_fetch(struct cgroup_names_runtime *rt, long budget_ms)
 {
+    /* No socket, no runtime: answered without loading libcurl (megabytes of
+     * mapped libraries for a connection that cannot succeed). */
+    struct stat st;
+    if (stat(rt->socket, &st) < 0 || !S_ISSOCK(st.st_mode))
+        return -ECONNREFUSED;
     char err[256];
     const struct sonde_curl *cu = sonde_curl(err, sizeof(err));
     if (!cu) {
