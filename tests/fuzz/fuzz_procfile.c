@@ -32,7 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(fuzz_root, sizeof(fuzz_root), "/tmp/sonde-fuzz-XXXXXX");
     if (!mkdtemp(fuzz_root))
         abort();
-    char cmd[512];
+    char cmd[2048];
     snprintf(cmd, sizeof(cmd),
              "cp -r %s/. %s/ 2>/dev/null; mkdir -p %s/proc %s/sys $(dirname %s/%s)", FUZZ_FIXTURES,
              fuzz_root, fuzz_root, fuzz_root, fuzz_root, FUZZ_FILE);

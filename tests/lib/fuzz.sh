@@ -4,6 +4,7 @@
 # A crash, leak or sanitizer report fails; reproducers stay in build-fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
+root=$(pwd) # the harnesses run in $dir: fixture trees are given to them as absolute paths
 dir=build-fuzz
 seconds=${FUZZ_SECONDS:-10}
 cc=clang
@@ -55,19 +56,19 @@ processes_stat:processes:proc/1/stat:tests/fixtures/processes
 interrupts_interrupts:interrupts:proc/interrupts:tests/fixtures/interrupts
 interrupts_softirqs:interrupts:proc/softirqs:tests/fixtures/interrupts
 textfile:::tests/fixtures
-cgroup_mountinfo:cgroup:proc/1/mountinfo:../tests/fixtures/cgroup/hybrid
-cgroup_v1_memory_stat:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/memory.stat:../tests/fixtures/cgroup/hybrid
-cgroup_v1_cpuacct_stat:cgroup:sys/fs/cgroup/cpuacct/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cpuacct.stat:../tests/fixtures/cgroup/hybrid
-cgroup_v1_cpu_stat:cgroup:sys/fs/cgroup/cpu/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cpu.stat:../tests/fixtures/cgroup/hybrid
-cgroup_v1_oom_control:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/memory.oom_control:../tests/fixtures/cgroup/hybrid
-cgroup_v1_blkio:cgroup:sys/fs/cgroup/blkio/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/blkio.throttle.io_service_bytes_recursive:../tests/fixtures/cgroup/hybrid
-cgroup_procs:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cgroup.procs:../tests/fixtures/cgroup/hybrid
-cgroup_net_dev:cgroup:proc/31907/net/dev:../tests/fixtures/cgroup/hybrid
-cgroup_v2_cpu_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/cpu.stat:../tests/fixtures/cgroup/v2
-cgroup_v2_memory_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/memory.stat:../tests/fixtures/cgroup/v2
-cgroup_v2_io_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/io.stat:../tests/fixtures/cgroup/v2
-cgroup_v2_memory_events:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/memory.events:../tests/fixtures/cgroup/v2
-cgroup_v2_cpu_max:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/cpu.max:../tests/fixtures/cgroup/v2
+cgroup_mountinfo:cgroup:proc/1/mountinfo:tests/fixtures/cgroup/hybrid
+cgroup_v1_memory_stat:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/memory.stat:tests/fixtures/cgroup/hybrid
+cgroup_v1_cpuacct_stat:cgroup:sys/fs/cgroup/cpuacct/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cpuacct.stat:tests/fixtures/cgroup/hybrid
+cgroup_v1_cpu_stat:cgroup:sys/fs/cgroup/cpu/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cpu.stat:tests/fixtures/cgroup/hybrid
+cgroup_v1_oom_control:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/memory.oom_control:tests/fixtures/cgroup/hybrid
+cgroup_v1_blkio:cgroup:sys/fs/cgroup/blkio/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/blkio.throttle.io_service_bytes_recursive:tests/fixtures/cgroup/hybrid
+cgroup_procs:cgroup:sys/fs/cgroup/memory/docker/8081bd04d15a8db1cec572a18f6b76f3c122416df5a1fb5dec7533e62e3c0a29/cgroup.procs:tests/fixtures/cgroup/hybrid
+cgroup_net_dev:cgroup:proc/31907/net/dev:tests/fixtures/cgroup/hybrid
+cgroup_v2_cpu_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/cpu.stat:tests/fixtures/cgroup/v2
+cgroup_v2_memory_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/memory.stat:tests/fixtures/cgroup/v2
+cgroup_v2_io_stat:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/io.stat:tests/fixtures/cgroup/v2
+cgroup_v2_memory_events:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/memory.events:tests/fixtures/cgroup/v2
+cgroup_v2_cpu_max:cgroup:sys/fs/cgroup/system.slice/docker-cccccccc0123456789abcdef0123456789abcdef0123456789abcdef01234567.scope/cpu.max:tests/fixtures/cgroup/v2
 "
 passed=0 failed=0
 for t in $targets; do
@@ -79,7 +80,7 @@ for t in $targets; do
         $cc $cflags -o "$bin" "tests/fuzz/fuzz_$name.c" $libs || { failed=$((failed + 1)); continue; }
     else
         $cc $cflags -DFUZZ_PLUGIN="$plugin" -DFUZZ_FILE="\"$file\"" \
-            -DFUZZ_FIXTURES="\"$fixtures\"" -o "$bin" tests/fuzz/fuzz_procfile.c $libs ||
+            -DFUZZ_FIXTURES="\"$root/$fixtures\"" -o "$bin" tests/fuzz/fuzz_procfile.c $libs ||
             { failed=$((failed + 1)); continue; }
     fi
     corpus=$dir/corpus_$name
