@@ -195,7 +195,7 @@ int main(int argc, char **argv)
     unsigned long long requests = atomic_load(&st->requests);
     struct outq_stats qs;
     outq_get_stats(q, &qs);
-    sender_stop(s, 0);
+    sender_stop(s, 0, NULL);
 
     printf("{\"output\": \"%s\", \"unit\": \"%s\", \"gzip\": %s, \"samples\": %llu, "
            "\"records\": %llu, \"samples_per_round\": %zu, \"rounds\": %llu, "

@@ -58,8 +58,10 @@ static bool agent_same_spool(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* The queue a reload handed over for this output, or NULL. */
-static struct outq *agent_adopt_queue(struct agent_handovers *adopt, const struct agent_output *out)
+/* The queue a reload handed over for this output, or NULL; `totals` gets
+ * the counters of the sender that had it. */
+static struct outq *agent_adopt_queue(struct agent_handovers *adopt, const struct agent_output *out,
+                                      const struct sender_totals **totals)
 {
     for (size_t i = 0; adopt && i < adopt->n; i++) {
         struct agent_handover *h = &adopt->items[i];
@@ -71,6 +73,7 @@ static struct outq *agent_adopt_queue(struct agent_handovers *adopt, const struc
         if (h->queue && h->plugin == out->cfg->plugin && same) {
             struct outq *q = h->queue;
             h->queue = NULL;
+            *totals = &h->totals;
             return q;
         }
     }
@@ -82,7 +85,8 @@ static struct outq *agent_adopt_queue(struct agent_handovers *adopt, const struc
 static int agent_output_push_start(struct agent_output *out, struct agent_handovers *adopt)
 {
     const struct push_options *push = &out->cfg->push;
-    out->queue = agent_adopt_queue(adopt, out);
+    const struct sender_totals *totals = NULL;
+    out->queue = agent_adopt_queue(adopt, out, &totals);
     if (!out->queue)
         out->queue = push->spool_dir ? outq_spool(push->spool_dir, push->spool_limit)
                                      : outq_memory(push->queue_limit);
@@ -94,6 +98,8 @@ static int agent_output_push_start(struct agent_output *out, struct agent_handov
         out->queue = NULL;
         return -EAGAIN;
     }
+    if (totals)
+        sender_carry_over(out->sender, totals);
     return 0;
 }
 
@@ -281,10 +287,10 @@ void agent_hand_over(struct agent *agent, struct agent_handovers *out,
         if (!o->sender)
             continue;
         agent_output_inputs_gone(o, fresh);
-        sender_stop(o->sender, 0); /* a request in flight still completes */
-        o->sender = NULL;
         out->items = sonde_xrealloc(out->items, (out->n + 1) * sizeof(*out->items));
         struct agent_handover *h = &out->items[out->n++];
+        sender_stop(o->sender, 0, &h->totals); /* a request in flight still completes */
+        o->sender = NULL;
         h->name = sonde_xstrdup(o->cfg->name);
         h->plugin = o->cfg->plugin;
         h->spool_dir = o->cfg->push.spool_dir ? sonde_xstrdup(o->cfg->push.spool_dir) : NULL;
@@ -324,7 +330,7 @@ void agent_destroy(struct agent *agent)
     for (size_t i = 0; i < agent->noutputs; i++) {
         struct agent_output *out = &agent->outputs[i];
         if (out->sender)
-            sender_stop(out->sender, out->cfg->push.flush_timeout_ns);
+            sender_stop(out->sender, out->cfg->push.flush_timeout_ns, NULL);
         outq_free(out->queue);
         sonde_buf_free(&out->encoded);
         if (out->cfg && out->cfg->plugin->destroy)

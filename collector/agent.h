@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "sender.h"
 
 /* ---- store.c: the latest batch of each input instance ---- */
 struct store {
@@ -99,6 +100,7 @@ struct agent_handover {
     const struct sonde_plugin *plugin;
     char *spool_dir; /* owned; NULL: a memory queue */
     struct outq *queue;
+    struct sender_totals totals; /* the old sender's counters, carried on */
 };
 
 struct agent_handovers {

@@ -469,7 +469,7 @@ struct sender *sender_start(const char *name, const struct sonde_plugin *plugin,
     return s;
 }
 
-void sender_stop(struct sender *s, int64_t flush_ns)
+void sender_stop(struct sender *s, int64_t flush_ns, struct sender_totals *final)
 {
     if (!s)
         return;
@@ -477,11 +477,29 @@ void sender_stop(struct sender *s, int64_t flush_ns)
     atomic_store(&s->stop, true);
     outq_wake(s->queue);
     pthread_join(s->thread, NULL);
+    if (final) {
+        final->sent_records = atomic_load(&s->stats.sent_records);
+        final->rejected_records = atomic_load(&s->stats.rejected_records);
+        final->retries = atomic_load(&s->stats.retries);
+        final->requests = atomic_load(&s->stats.requests);
+        final->last_success_ns = atomic_load(&s->stats.last_success_ns);
+    }
     s->cu->slist_free_all(s->headers);
     s->cu->easy_cleanup(s->curl);
     sonde_buf_free(&s->answer);
     free(s->name);
     free(s);
+}
+
+void sender_carry_over(struct sender *s, const struct sender_totals *before)
+{
+    atomic_fetch_add(&s->stats.sent_records, before->sent_records);
+    atomic_fetch_add(&s->stats.rejected_records, before->rejected_records);
+    atomic_fetch_add(&s->stats.retries, before->retries);
+    atomic_fetch_add(&s->stats.requests, before->requests);
+    /* Unless the new sender has delivered already. */
+    int64_t none = 0;
+    atomic_compare_exchange_strong(&s->stats.last_success_ns, &none, before->last_success_ns);
 }
 
 const struct sender_stats *sender_stats(const struct sender *s)

@@ -27,9 +27,19 @@ struct sender;
  * holds. Borrows everything; returns NULL on failure (logged). */
 struct sender *sender_start(const char *name, const struct sonde_plugin *plugin, void *state,
                             const struct push_options *options, struct outq *queue);
+/* The counters of a sender, copied: what a reload carries to the next one. */
+struct sender_totals {
+    uint64_t sent_records, rejected_records, retries, requests;
+    int64_t last_success_ns;
+};
+
 /* Stops the thread: goes on sending what is queued for at most `flush_ns`,
- * then returns; what is left stays in the queue (and the spool). */
-void sender_stop(struct sender *sender, int64_t flush_ns);
+ * then returns; what is left stays in the queue (and the spool). When
+ * `final` is not NULL it receives the sender's counters as they ended. */
+void sender_stop(struct sender *sender, int64_t flush_ns, struct sender_totals *final);
+/* Adds the counters of the sender this one replaces after a reload, so
+ * the output's totals go on instead of restarting at zero. */
+void sender_carry_over(struct sender *sender, const struct sender_totals *before);
 const struct sender_stats *sender_stats(const struct sender *sender);
 
 /* Backoff before retry number `attempt` (1, 2, ...): exponential from

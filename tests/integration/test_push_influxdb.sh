@@ -331,6 +331,13 @@ spawn f "$SONDE" --config "$T/f.yaml"
 f_pid=$SPAWNED
 wait_for 20 printed_mem f 4
 result "(f) sonde samples 4 rounds while InfluxDB is down" || note_file "$T/f.err"
+# out_counter NAME: sonde_output_NAME_total of the influxdb output now (empty if none).
+out_counter()
+{
+    curl -s --max-time 5 "$(metrics_url f)" |
+        awk -v n="sonde_output_$1_total{output=\"influxdb\"}" '$1 == n { print $2 }'
+}
+requests0=$(out_counter requests)
 kill -HUP "$f_pid"
 reloaded()
 {
@@ -338,6 +345,10 @@ reloaded()
 }
 wait_for 10 reloaded
 result "(f) sonde reloads its configuration on SIGHUP" || note_file "$T/f.err"
+requests1=$(out_counter requests)
+[ -n "$requests0" ] && [ "${requests0%%.*}" -gt 0 ] && [ -n "$requests1" ] &&
+    [ "${requests1%%.*}" -ge "${requests0%%.*}" ]
+result "(f) the output's counters go on across the reload (requests $requests0, then $requests1)"
 wait_for 20 printed_mem f 8
 influx_start "after the reload"
 py_checks push_influx.py settle "$(metrics_url f)" influxdb "$T/f.snap" "(f)" --timeout 30
