@@ -3,6 +3,8 @@
  * (node_network_{receive,transmit}_*_total{device}, every interface) and as
  * Telegraf's inputs.net (measurement "net", tag interface, up non-loopback
  * interfaces unless a list is given; optionally interface=all from /proc/net/snmp).
+ * Flags and receive_nohandler come from one rtnetlink dump (net_links.c) when
+ * the paths are the live system's, else from sysfs.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_links.h"
 #include "sonde.h"
 
 struct net_config {
@@ -340,6 +343,8 @@ struct net_state {
     struct net_protos protos;
     regex_t exclude; /* compiled devices_exclude, when has_exclude */
     bool has_exclude;
+    bool use_links;         /* the live /proc and /sys: rtnetlink sees the same interfaces */
+    struct net_links links; /* this cycle's dump, when use_links */
 };
 
 static int net_init(void **state, const void *config, const struct sonde_context *ctx)
@@ -358,6 +363,8 @@ static int net_init(void **state, const void *config, const struct sonde_context
         st->has_exclude = true;
     }
     st->sysfs = sonde_xstrdup(ctx->sysfs);
+    st->use_links = strcmp(ctx->procfs, "/proc") == 0 && strcmp(ctx->sysfs, "/sys") == 0;
+    net_links_init(&st->links);
     sonde_file_init(&st->dev, dev);
     sonde_file_init(&st->snmp, snmp);
     *state = st;
@@ -369,6 +376,9 @@ static int net_init(void **state, const void *config, const struct sonde_context
  * left out, as Telegraf leaves out what net.InterfaceByName cannot find. */
 static bool net_is_up_non_loopback(const struct net_state *st, const char *name)
 {
+    const struct net_link *link = net_links_find(&st->links, name);
+    if (link)
+        return (link->flags & IFF_UP) && !(link->flags & IFF_LOOPBACK);
     if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
     char path[4096], text[32];
@@ -407,10 +417,18 @@ static const struct sonde_family net_nohandler_family = {
     "Network device statistic receive_nohandler."};
 
 /* rx_nohandler is not in /proc/net/dev; node_exporter gets it over netlink,
- * we from sysfs. Absent (old kernel, no sysfs): no series, as there. */
+ * and so do we (sysfs when the dump failed, or for another root). Absent (old
+ * kernel): no series, as there. */
 static void net_emit_nohandler(const struct net_state *st, const char *name,
                                struct sonde_batch *batch)
 {
+    const struct net_link *link = net_links_find(&st->links, name);
+    if (link) {
+        if (link->has_nohandler)
+            sonde_emit(batch, &net_nohandler_family, (double)link->rx_nohandler, "device", name,
+                       NULL);
+        return;
+    }
     char path[4096], text[32];
     if (strchr(name, '/') ||
         snprintf(path, sizeof(path), "%s/class/net/%s/statistics/rx_nohandler", st->sysfs, name) >=
@@ -476,6 +494,8 @@ static int net_read(void *state, struct sonde_batch *batch)
         return rc;
     net_parse_dev(st->dev.buf, &st->devs);
     batch->skipped += st->devs.skipped;
+    if (st->use_links)
+        net_links_dump(&st->links); /* on failure, links.ok is false: sysfs then */
     for (size_t i = 0; i < st->devs.n; i++)
         net_emit_dev(st, &st->devs.items[i], batch);
     if (!st->config->ignore_protocol_stats && batch->want_points)
@@ -492,6 +512,7 @@ static void net_destroy(void *state)
     sonde_file_close(&st->snmp);
     net_devs_free(&st->devs);
     net_protos_free(&st->protos);
+    net_links_free(&st->links);
     if (st->has_exclude)
         regfree(&st->exclude);
     free(st->sysfs);

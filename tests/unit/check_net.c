@@ -361,11 +361,112 @@ START_TEST(test_read_twice)
 }
 END_TEST
 
+/* ---- the rtnetlink dump (net_links.c) ---- */
+
+#include <dirent.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+/* Appends one attribute to the message in `buf` (its header's length grows). */
+static void nl_attr(char *buf, unsigned short type, const void *data, size_t len)
+{
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    struct rtattr *a = (struct rtattr *)(buf + NLMSG_ALIGN(h->nlmsg_len));
+    a->rta_type = type;
+    a->rta_len = (unsigned short)RTA_LENGTH(len);
+    memcpy(RTA_DATA(a), data, len);
+    h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+START_TEST(test_links_parse)
+{
+    _Alignas(8) char buf[4096] = {0};
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    h->nlmsg_type = RTM_NEWLINK;
+    struct ifinfomsg *ifi = NLMSG_DATA(h);
+    ifi->ifi_flags = IFF_UP | IFF_BROADCAST;
+    nl_attr(buf, IFLA_MTU, &(unsigned){1500}, sizeof(unsigned));
+    nl_attr(buf, IFLA_IFNAME, "veth0:1", 8);
+    struct rtnl_link_stats64 st;
+    memset(&st, 0, sizeof(st));
+    st.rx_nohandler = 12345678901ULL;
+    st.rx_bytes = 7;
+    nl_attr(buf, IFLA_STATS64, &st, sizeof(st));
+    struct net_link link;
+    ck_assert(net_links_parse(h, &link));
+    ck_assert_str_eq(link.name, "veth0:1");
+    ck_assert(link.has_nohandler);
+    ck_assert_uint_eq(link.rx_nohandler, 12345678901ULL);
+    ck_assert_uint_eq(link.flags, IFF_UP | IFF_BROADCAST);
+
+    /* A kernel older than 4.6: stats64 without the field. */
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    nl_attr(buf, IFLA_IFNAME, "eth1", 5);
+    nl_attr(buf, IFLA_STATS64, &st, offsetof(struct rtnl_link_stats64, rx_nohandler));
+    ck_assert(net_links_parse(h, &link));
+    ck_assert(!link.has_nohandler);
+
+    /* No name, a name too long for an interface, another message type. */
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    ck_assert(!net_links_parse(h, &link));
+    nl_attr(buf, IFLA_IFNAME, "a-name-of-twenty-bytes", 23);
+    ck_assert(!net_links_parse(h, &link));
+    h->nlmsg_type = RTM_NEWADDR;
+    ck_assert(!net_links_parse(h, &link));
+    /* A truncated message. */
+    h->nlmsg_type = RTM_NEWLINK;
+    h->nlmsg_len = 8;
+    ck_assert(!net_links_parse(h, &link));
+}
+END_TEST
+
+/* The dump against this machine's sysfs: every interface, its flags and
+ * receive_nohandler (read before and after, the counter may move). */
+START_TEST(test_links_live)
+{
+    struct net_links links;
+    net_links_init(&links);
+    ck_assert_int_eq(net_links_dump(&links), 0);
+    ck_assert(links.ok);
+    DIR *d = opendir("/sys/class/net");
+    ck_assert_ptr_nonnull(d);
+    size_t seen = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[512], text[64];
+        snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_nohandler", de->d_name);
+        ck_assert_int_gt(sonde_read_small(path, text, sizeof(text)), 0);
+        unsigned long long before = strtoull(text, NULL, 10);
+        ck_assert_int_eq(net_links_dump(&links), 0);
+        const struct net_link *link = net_links_find(&links, de->d_name);
+        ck_assert_msg(link != NULL, "%s is not in the dump", de->d_name);
+        ck_assert(link->has_nohandler);
+        ck_assert_int_gt(sonde_read_small(path, text, sizeof(text)), 0);
+        ck_assert_uint_ge(link->rx_nohandler, before);
+        ck_assert_uint_le(link->rx_nohandler, strtoull(text, NULL, 10));
+        snprintf(path, sizeof(path), "/sys/class/net/%s/flags", de->d_name);
+        ck_assert_int_gt(sonde_read_small(path, text, sizeof(text)), 0);
+        unsigned long flags = strtoul(text, NULL, 0);
+        ck_assert_uint_eq(link->flags & (IFF_UP | IFF_LOOPBACK), flags & (IFF_UP | IFF_LOOPBACK));
+        seen++;
+    }
+    closedir(d);
+    ck_assert_uint_eq(seen, links.n);
+    ck_assert_ptr_null(net_links_find(&links, "no-such-if0"));
+    net_links_free(&links);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_parse_line);
+    tcase_add_test(tc, test_links_parse);
+    tcase_add_test(tc, test_links_live);
     tcase_add_test(tc, test_parse_line_odd_names);
     tcase_add_test(tc, test_parse_line_bad);
     tcase_add_test(tc, test_parse_fixture);
