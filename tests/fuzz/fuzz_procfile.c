@@ -20,7 +20,7 @@
 extern const struct sonde_plugin FUZZ_CAT(sonde_plugin_, FUZZ_PLUGIN);
 #define FUZZ_DESCRIPTOR FUZZ_CAT(sonde_plugin_, FUZZ_PLUGIN)
 
-static char fuzz_root[64];
+static char fuzz_root[512];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,7 +29,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(fuzz_root, sizeof(fuzz_root), "/tmp/sonde-fuzz-XXXXXX");
+    const char *tmp = getenv("TMPDIR"); /* fuzz.sh gives each run its own */
+    snprintf(fuzz_root, sizeof(fuzz_root), "%s/sonde-fuzz-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(fuzz_root))
         abort();
     char cmd[2048];
@@ -43,7 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char path[256], procfs[128], sysfs[128];
+    char path[1024], procfs[640], sysfs[640];
     snprintf(path, sizeof(path), "%s/%s", fuzz_root, FUZZ_FILE);
     snprintf(procfs, sizeof(procfs), "%s/proc", fuzz_root);
     snprintf(sysfs, sizeof(sysfs), "%s/sys", fuzz_root);

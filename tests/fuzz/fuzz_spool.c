@@ -18,7 +18,7 @@
 
 #define FUZZ_CURSOR_LEN 24
 
-static char fuzz_dir[64];
+static char fuzz_dir[512];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,7 +27,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/sonde-fuzz-spool-XXXXXX");
+    const char *tmp = getenv("TMPDIR"); /* fuzz.sh gives each run its own */
+    snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/sonde-fuzz-spool-XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(fuzz_dir))
         abort();
     log_set_level(SONDE_LOG_ERROR); /* every case logs warnings */
@@ -36,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void fuzz_write(const char *name, const uint8_t *data, size_t size)
 {
-    char path[128];
+    char path[640];
     snprintf(path, sizeof(path), "%s/%s", fuzz_dir, name);
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -51,7 +53,7 @@ static void fuzz_clean(void)
     DIR *d = opendir(fuzz_dir);
     if (!d)
         abort();
-    char path[384];
+    char path[896];
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;

@@ -14,7 +14,7 @@
 
 extern const struct sonde_plugin sonde_plugin_textfile;
 
-static char fuzz_dir[64];
+static char fuzz_dir[512];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,10 +23,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/sonde-fuzz-XXXXXX");
+    const char *tmp = getenv("TMPDIR"); /* fuzz.sh gives each run its own */
+    snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/sonde-fuzz-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(fuzz_dir))
         abort();
-    char path[128];
+    char path[640];
     snprintf(path, sizeof(path), "%s/b.prom", fuzz_dir);
     FILE *f = fopen(path, "w");
     if (!f)
@@ -52,7 +53,7 @@ static void fuzz_set_directory(const struct sonde_plugin *plugin, void *config, 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char path[128];
+    char path[640];
     snprintf(path, sizeof(path), "%s/a.prom", fuzz_dir);
     FILE *f = fopen(path, "wb");
     if (!f)

@@ -5,6 +5,10 @@
 set -u
 cd "$(dirname "$0")/../.."
 root=$(pwd) # the harnesses run in $dir: fixture trees are given to them as absolute paths
+# The harnesses' scratch trees go under a directory of this run only (removed at the end), so
+# two runs at once never remove each other's.
+scratch=$(mktemp -d /tmp/sonde-fuzz-run.XXXXXX) || exit 1
+export TMPDIR="$scratch"
 dir=build-fuzz
 seconds=${FUZZ_SECONDS:-10}
 cc=clang
@@ -108,6 +112,6 @@ for t in $targets; do
         failed=$((failed + 1))
     fi
 done
-rm -rf /tmp/sonde-fuzz-*
+rm -rf "$scratch"
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
