@@ -462,32 +462,15 @@ def floor_list(a, name, extra=(), window=3.0):
     return out, counts
 
 
-def run_floor_list(a, listfile, counts):
-    out = subprocess.run([a.readfiles, "--list", listfile, str(a.floor_iters),
-                          str(round(INTERVAL * 1000))],
-                         capture_output=True, text=True, timeout=180, check=True).stdout
-    res = {"kinds": {}, "counts": counts, "list": listfile}
-    for line in out.splitlines():
-        parts = line.split()
-        if parts[0] == "kind":
-            res["kinds"][parts[1]] = (int(parts[2]), float(parts[3]))
-        elif parts[0] == "cpu_us_per_iteration":
-            res["hot_us"] = float(parts[1])
-        elif parts[0] == "paced_cpu_us_per_iteration":
-            res["per_iter_us"] = float(parts[1])
-        elif parts[0] == "paced_iterations":
-            res["paced_iters"] = int(parts[1])
-    return res
-
-
-def run_floor(a):
-    out = subprocess.run([a.readfiles, str(a.floor_iters), str(round(INTERVAL * 1000))],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
-    res = {"files": {}}
+def parse_readfiles(out):
+    """readfiles' report: per file or per kind costs, and the per-round figures."""
+    res = {"files": {}, "kinds": {}}
     for line in out.splitlines():
         parts = line.split()
         if parts[0] == "file":
             res["files"][parts[1]] = float(parts[2])
+        elif parts[0] == "kind":
+            res["kinds"][parts[1]] = (int(parts[2]), float(parts[3]))
         elif parts[0] == "cpu_us_per_iteration":
             res["hot_us"] = float(parts[1])
         elif parts[0] == "paced_cpu_us_per_iteration":
@@ -497,6 +480,19 @@ def run_floor(a):
         elif parts[0] == "mounts":
             res["mounts"] = int(parts[1])
     return res
+
+
+def run_floor_list(a, listfile, counts):
+    out = subprocess.run([a.readfiles, "--list", listfile, str(a.floor_iters),
+                          str(round(INTERVAL * 1000))],
+                         capture_output=True, text=True, timeout=180, check=True).stdout
+    return dict(parse_readfiles(out), counts=counts, list=listfile)
+
+
+def run_floor(a):
+    out = subprocess.run([a.readfiles, str(a.floor_iters), str(round(INTERVAL * 1000))],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    return parse_readfiles(out)
 
 
 # ---------------------------------------------------------------- push outputs
@@ -840,6 +836,11 @@ def report(r, a):
                 f"{t['ne'] / t['sonde']:>8.1f}x {fmt_us(fl and fl['per_iter_us']):>9} "
                 f"{(t['sonde'] / fl['per_iter_us']) if fl else float('nan'):>11.1f}x  "
                 + (" ".join(f"{k}{v}" for k, v in fl["counts"].items()) if fl else "n/a"))
+        bounds = [f"{t['name']} {t['ne'] / t['floor']['per_iter_us']:.1f}x" for t in tiers
+                  if t["floor"]]
+        if bounds:
+            add("  node_exporter / floor, the most any collector that reads these files can be "
+                "below node_exporter: " + ", ".join(bounds))
     add("")
     targets = [("peak RSS < 8 MB", peak < 8.0, f"{peak:.1f} MB"),
                ("wrk req/s sonde >= 10x node_exporter", ratio_wrk >= 10, f"{ratio_wrk:.1f}x")]
