@@ -1,8 +1,9 @@
 /*
  * format.c - numbers as text for the encoders: the shortest decimal form
  * that reads back as the same double (what Go's strconv 'g' -1 gives
- * node_exporter), with a fast path for integral values, which most
- * counters are.
+ * node_exporter), with fast paths for integral values, which most
+ * counters are, and for values with one to three decimals (seconds counted
+ * in clock ticks or milliseconds, load averages), which most of the rest are.
  */
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +31,56 @@ static size_t format_int64(char *out, long long v)
     return len;
 }
 
+/* A value that is exactly k / 10^d for d in 1..3 (the division rounding as
+ * strtod rounds "k/10^d" written out) is written as that decimal, trailing
+ * zeros dropped. Below 1e9 a double's spacing is far finer than 0.001, so no
+ * shorter decimal reads back as the same value: this is the shortest form,
+ * and %g would print it without an exponent too (0.001 <= |value| < 1e9).
+ * Returns the length, or 0 when the value is not such a decimal. */
+static size_t format_fixed(char *out, double value)
+{
+    double magnitude = fabs(value);
+    if (magnitude < 0.001 || magnitude >= 1e9)
+        return 0;
+    static const double scales[] = {10, 100, 1000};
+    for (int d = 1; d <= 3; d++) {
+        double scaled = nearbyint(value * scales[d - 1]);
+        if (scaled / scales[d - 1] != value)
+            continue;
+        long long k = (long long)scaled;
+        unsigned long long u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
+        char tmp[32];
+        size_t nd = 0; /* digits of u, least significant first */
+        do {
+            tmp[nd++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        size_t skip = 0; /* trailing zeros of the fraction (never all: d was the least) */
+        while (skip < (size_t)d && tmp[skip] == '0')
+            skip++;
+        size_t len = 0;
+        if (k < 0)
+            out[len++] = '-';
+        if (nd <= (size_t)d) { /* 0.xxx */
+            out[len++] = '0';
+            out[len++] = '.';
+            for (size_t i = (size_t)d; i > nd; i--)
+                out[len++] = '0';
+            for (size_t i = nd; i > skip; i--)
+                out[len++] = tmp[i - 1];
+        } else {
+            for (size_t i = nd; i > (size_t)d; i--)
+                out[len++] = tmp[i - 1];
+            out[len++] = '.';
+            for (size_t i = (size_t)d; i > skip; i--)
+                out[len++] = tmp[i - 1];
+        }
+        out[len] = '\0';
+        return len;
+    }
+    return 0;
+}
+
 size_t format_double(char *out, double value)
 {
     if (isnan(value)) {
@@ -44,6 +95,9 @@ size_t format_double(char *out, double value)
      * up to 1e15 (beyond that %g switches to an exponent). */
     if (value == floor(value) && fabs(value) < 1e15)
         return format_int64(out, (long long)value);
+    size_t fixed = format_fixed(out, value);
+    if (fixed)
+        return fixed;
     for (int precision = 15; precision <= 17; precision++) {
         int n = snprintf(out, 32, "%.*g", precision, value);
         if (precision == 17 || strtod(out, NULL) == value)

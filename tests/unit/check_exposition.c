@@ -115,6 +115,53 @@ START_TEST(test_format_double)
 }
 END_TEST
 
+/* The shortest %g form, the slow way: what format_double must print. */
+static void format_reference(char *out, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, 40, "%.0f", v);
+        return;
+    }
+    for (int precision = 15; precision <= 17; precision++) {
+        snprintf(out, 40, "%.*g", precision, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+/* The decimal fast path (values of one to three decimals) prints what %g's
+ * shortest form prints, for decimals of every size and sign and for values
+ * next to them that are not such decimals. */
+START_TEST(test_format_double_decimals)
+{
+    char got[40], want[40];
+    unsigned state = 12345;
+    const double scales[] = {10, 100, 1000};
+    for (int i = 0; i < 200000; i++) {
+        state = state * 1103515245u + 12345u;
+        long long k = (long long)(state >> 3) % 2000000000LL - 1000000000LL;
+        k /= (long long)1 << (state % 31); /* every magnitude */
+        double v = (double)k / scales[i % 3];
+        if (i % 7 == 0)
+            v = nextafter(v, INFINITY); /* not a short decimal */
+        format_reference(want, v);
+        size_t n = format_double(got, v);
+        ck_assert_msg(strcmp(got, want) == 0, "%.17g: got %s, want %s", v, got, want);
+        ck_assert_uint_eq(n, strlen(want));
+    }
+    const struct {
+        double v;
+        const char *text;
+    } cases[] = {{2691.08, "2691.08"},   {0.5, "0.5"},     {-0.05, "-0.05"},
+                 {1056.152, "1056.152"}, {0.001, "0.001"}, {123456789.1, "123456789.1"},
+                 {1.10, "1.1"},          {-7.25, "-7.25"}, {999999999.999, "999999999.999"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        format_double(got, cases[i].v);
+        ck_assert_str_eq(got, cases[i].text);
+    }
+}
+END_TEST
+
 static Suite *exposition_suite(void)
 {
     Suite *s = suite_create("exposition");
@@ -123,6 +170,7 @@ static Suite *exposition_suite(void)
     tcase_add_test(tc, test_openmetrics);
     tcase_add_test(tc, test_negotiation);
     tcase_add_test(tc, test_format_double);
+    tcase_add_test(tc, test_format_double_decimals);
     suite_add_tcase(s, tc);
     return s;
 }
