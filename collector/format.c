@@ -47,34 +47,26 @@ static size_t format_fixed(char *out, double value)
         double scaled = nearbyint(value * scales[d - 1]);
         if (scaled / scales[d - 1] != value)
             continue;
-        long long k = (long long)scaled;
-        unsigned long long u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
-        char tmp[32];
-        size_t nd = 0; /* digits of u, least significant first */
-        do {
-            tmp[nd++] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        size_t skip = 0; /* trailing zeros of the fraction (never all: d was the least) */
-        while (skip < (size_t)d && tmp[skip] == '0')
-            skip++;
-        size_t len = 0;
-        if (k < 0)
-            out[len++] = '-';
-        if (nd <= (size_t)d) { /* 0.xxx */
-            out[len++] = '0';
-            out[len++] = '.';
-            for (size_t i = (size_t)d; i > nd; i--)
-                out[len++] = '0';
-            for (size_t i = nd; i > skip; i--)
-                out[len++] = tmp[i - 1];
-        } else {
-            for (size_t i = nd; i > (size_t)d; i--)
-                out[len++] = tmp[i - 1];
-            out[len++] = '.';
-            for (size_t i = (size_t)d; i > skip; i--)
-                out[len++] = tmp[i - 1];
+        char digits[24];
+        size_t nd = format_int64(digits, (long long)fabs(scaled));
+        size_t frac = (size_t)d; /* digits of `digits` after the point */
+        while (frac > 1 && digits[nd - 1] == '0') {
+            nd--;
+            frac--;
         }
+        size_t len = 0;
+        if (value < 0)
+            out[len++] = '-';
+        size_t whole = nd > frac ? nd - frac : 0;
+        if (whole == 0)
+            out[len++] = '0';
+        memcpy(out + len, digits, whole);
+        len += whole;
+        out[len++] = '.';
+        for (size_t z = nd; z < frac; z++) /* 0.0x: zeros between the point and the digits */
+            out[len++] = '0';
+        memcpy(out + len, digits + whole, nd - whole);
+        len += nd - whole;
         out[len] = '\0';
         return len;
     }
