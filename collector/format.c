@@ -4,8 +4,10 @@
  * node_exporter), with fast paths for integral values, which most
  * counters are, and for values with one to three decimals (seconds counted
  * in clock ticks or milliseconds, load averages), which most of the rest are.
+ * Also the UTF-8 check label values must pass.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +98,41 @@ size_t format_double(char *out, double value)
             return (size_t)n;
     }
     return strlen(out);
+}
+
+bool sonde_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        size_t n;
+        uint32_t r;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+            r = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            r = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            r = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + n > len)
+            return false;
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            r = (r << 6) | (p[i + k] & 0x3F);
+        }
+        if ((n == 3 && (r < 0x800 || (r >= 0xD800 && r <= 0xDFFF))) ||
+            (n == 4 && (r < 0x10000 || r > 0x10FFFF)))
+            return false;
+        i += n;
+    }
+    return true;
 }

@@ -201,6 +201,10 @@ long sonde_read_attr(int dirfd, const char *name, char *buf, size_t cap);
  * removed). Returns the length or -errno. */
 long sonde_read_small(const char *path, char *buf, size_t cap);
 
+/* Whether s[0..len) is valid UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF): Go's utf8.ValidString, which node_exporter's label values pass. */
+bool sonde_utf8_valid(const char *s, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Plugins                                                              */
 /* ------------------------------------------------------------------ */

@@ -299,45 +299,6 @@ static long os_unquote(const char *v, size_t len, char *out)
     return mode == OS_NORMAL ? (long)n : -EINVAL;
 }
 
-/* Whether s[0..len) is valid UTF-8 (no overlongs, surrogates or values
- * past U+10FFFF): node_exporter cannot export anything else as a label. */
-static bool os_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        size_t n;
-        uint32_t r;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-            r = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            r = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            r = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n > len)
-            return false;
-        for (size_t k = 1; k < n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            r = (r << 6) | (p[i + k] & 0x3F);
-        }
-        if ((n == 3 && (r < 0x800 || (r >= 0xD800 && r <= 0xDFFF))) ||
-            (n == 4 && (r < 0x10000 || r > 0x10FFFF)))
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 /* Stores `value` for `key` when it is one node_exporter reads (a later
  * assignment replaces an earlier one). */
 static void os_release_set(struct os_release *r, const char *key, size_t klen, const char *value,
@@ -385,7 +346,7 @@ static int os_parse_line(const char *line, size_t len, struct os_release *r, cha
             return -EINVAL;
     }
     long n = os_unquote(value, vlen, scratch);
-    if (n < 0 || !os_utf8_valid(scratch, (size_t)n))
+    if (n < 0 || !sonde_utf8_valid(scratch, (size_t)n))
         return -EINVAL;
     os_release_set(r, key, klen, scratch, (size_t)n);
     return 0;

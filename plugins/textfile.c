@@ -344,45 +344,6 @@ static void textfile_format_float(double v, char out[TEXTFILE_FLOAT_TEXT])
     out[o] = '\0';
 }
 
-/* Whether s[0..len) is valid UTF-8 (no overlongs, surrogates, nothing past
- * U+10FFFF): Go's utf8.ValidString, which label values must pass. */
-static bool textfile_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        size_t n;
-        uint32_t r;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-            r = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            r = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            r = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n > len)
-            return false;
-        for (size_t k = 1; k < n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            r = (r << 6) | (p[i + k] & 0x3F);
-        }
-        if ((n == 3 && (r < 0x800 || (r >= 0xD800 && r <= 0xDFFF))) ||
-            (n == 4 && (r < 0x10000 || r > 0x10FFFF)))
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 /* ------------------------------------------------------------------ */
 /* The parser: expfmt's TextParser, one line at a time                  */
 /* ------------------------------------------------------------------ */
@@ -567,7 +528,7 @@ static int textfile_label_value(struct textfile_parser *ps, const char **pp, con
     for (const char *p = *pp; p < end; p++) {
         char c = *p;
         if (c == '"') {
-            if (!textfile_utf8_valid(ps->scratch->data, ps->scratch->len))
+            if (!sonde_utf8_valid(ps->scratch->data, ps->scratch->len))
                 return textfile_fail(ps, "invalid label value (not UTF-8)");
             sonde_buf_append(ps->scratch, "", 1);
             *pp = p + 1;
