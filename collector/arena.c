@@ -33,7 +33,7 @@ static struct arena_chunk *arena_chunk_new(size_t size)
     return chunk;
 }
 
-struct sonde_arena *arena_new(void)
+struct sonde_arena *sonde_arena_new(void)
 {
     struct sonde_arena *arena = sonde_xcalloc(1, sizeof(*arena));
     arena->head = arena_chunk_new(ARENA_FIRST_CHUNK);
@@ -89,7 +89,7 @@ char *sonde_arena_printf(struct sonde_arena *arena, const char *fmt, ...)
 }
 
 /* Keeps the largest chunk (the newest) for the next cycle. */
-void arena_reset(struct sonde_arena *arena)
+void sonde_arena_reset(struct sonde_arena *arena)
 {
     struct arena_chunk *keep = arena->head;
     struct arena_chunk *chunk = keep->next;
@@ -103,7 +103,7 @@ void arena_reset(struct sonde_arena *arena)
     arena->total = keep->size;
 }
 
-void arena_free(struct sonde_arena *arena)
+void sonde_arena_free(struct sonde_arena *arena)
 {
     if (!arena)
         return;

@@ -11,7 +11,7 @@
 struct sonde_batch *batch_new(const char *input)
 {
     struct sonde_batch *batch = sonde_xcalloc(1, sizeof(*batch));
-    batch->arena = arena_new();
+    batch->arena = sonde_arena_new();
     batch->input = input;
     batch->want_series = true;
     batch->want_points = true;
@@ -22,7 +22,7 @@ void batch_free(struct sonde_batch *batch)
 {
     if (!batch)
         return;
-    arena_free(batch->arena);
+    sonde_arena_free(batch->arena);
     free(batch);
 }
 

@@ -12,9 +12,6 @@
 #include "sonde.h"
 
 /* ---- arena.c ---- */
-struct sonde_arena *arena_new(void);
-void arena_reset(struct sonde_arena *arena);
-void arena_free(struct sonde_arena *arena);
 size_t arena_bytes(const struct sonde_arena *arena);
 
 /* ---- batch.c ---- */

@@ -40,6 +40,12 @@ void sonde_log_limited(struct sonde_ratelimit *rl, int period_s, enum sonde_log_
 
 struct sonde_arena;
 
+/* An arena of the plugin's own, for what it keeps between reads (a batch
+ * has one already); reset empties it, keeping its largest chunk. */
+struct sonde_arena *sonde_arena_new(void);
+void sonde_arena_reset(struct sonde_arena *arena);
+void sonde_arena_free(struct sonde_arena *arena);
+
 /* Returns zeroed memory owned by the arena, aligned for any type. */
 void *sonde_arena_alloc(struct sonde_arena *arena, size_t size);
 /* Copies `s` (or its first `len` bytes) into the arena, NUL-terminated. */

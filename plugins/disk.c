@@ -5,11 +5,14 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <poll.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -28,6 +31,13 @@
  * With --path.rootfs (ctx->rootfs) the daemon runs in a container that sees
  * the host's root there: mount points under rootfs are reported relative to
  * it, and statvfs is called on rootfs + mount point.
+ *
+ * The mount table changes rarely, so what the filters make of it (a plan:
+ * the mounts to statvfs, with their labels) is kept between reads. procfs
+ * tells when it changed: poll(2) on an open mountinfo reports POLLPRI after
+ * a mount or an unmount in its namespace. mountinfo is read and parsed
+ * again then, after DISK_PLAN_READS reads in any case, and on every read
+ * when the file is not on procfs (fixture trees), where poll says nothing.
  */
 
 #define DISK_DEFAULT_MOUNT_POINTS_EXCLUDE                                                          \
@@ -87,6 +97,31 @@ struct disk_mount {
 
 typedef int (*disk_statvfs_fn)(const char *path, struct statvfs *out);
 
+/* The most reads one plan serves, even when procfs reports no change. */
+#define DISK_PLAN_READS 100
+
+/* One mount the plan keeps: wanted by at least one format. */
+struct disk_entry {
+    struct disk_mount m;
+    const char *label;     /* mountpoint label: node_exporter's decoding, rootfs stripped */
+    const char *path;      /* Telegraf's path tag: fully decoded, rootfs stripped */
+    const char *target;    /* what statvfs gets: rootfs + path */
+    const char *lp_device; /* Telegraf's device tag; NULL until first needed */
+    bool prom;             /* passes the exclusions and is not a duplicate */
+    bool lp;               /* a filesystem type line protocol keeps */
+};
+
+/* The mounts of one reading of mountinfo; strings live in `arena`. */
+struct disk_plan {
+    struct sonde_arena *arena;
+    struct disk_entry *entries;
+    size_t n;
+    size_t malformed;        /* lines skipped, counted again on every read */
+    struct sonde_file *file; /* the mountinfo it was made from; NULL: no plan */
+    bool pollable;           /* file is on procfs: poll reports changes */
+    unsigned reads;          /* reads served since it was made */
+};
+
 struct disk_state {
     regex_t mount_points_exclude, fs_types_exclude;
     bool have_mount_points_exclude, have_fs_types_exclude;
@@ -95,6 +130,8 @@ struct disk_state {
     struct sonde_file mountinfo_self; /* <procfs>/self/mountinfo: when 1 is hidden */
     char *rootfs;                     /* ctx->rootfs without trailing '/'; "" for "/" */
     char *sysfs;                      /* copy of ctx->sysfs */
+    struct disk_plan plan;            /* owned */
+    uint64_t plans_made;              /* readings of mountinfo, for the tests */
     /* statvfs(3), replaced by the unit tests: fixture mounts do not exist. */
     disk_statvfs_fn statvfs_fn;
     struct sonde_ratelimit bad_line_log;
@@ -339,33 +376,32 @@ static bool disk_lp_wanted(const struct disk_state *st, const char *fstype)
  * dm-N node it links to, /dev/root to the partition its device number names
  * in sysfs, then every "/dev/" removed. Returns an arena string.
  */
-static const char *disk_lp_device(const struct disk_state *st, struct sonde_batch *batch,
+static const char *disk_lp_device(const struct disk_state *st, struct sonde_arena *arena,
                                   const struct disk_mount *m)
 {
     const char *dev = m->source;
     if (strncmp(dev, "/dev/mapper/", 12) == 0) {
-        char *link = sonde_arena_printf(batch->arena, "%s%s", st->rootfs, dev);
+        char *link = sonde_arena_printf(arena, "%s%s", st->rootfs, dev);
         char *target = realpath(link, NULL);
         if (target) {
             size_t n = strlen(st->rootfs);
             const char *rel = strncmp(target, st->rootfs, n) == 0 ? target + n : target;
-            dev = sonde_arena_strdup(batch->arena, rel);
+            dev = sonde_arena_strdup(arena, rel);
             free(target);
         }
     } else if (strcmp(dev, "/dev/root") == 0) {
-        char *link =
-            sonde_arena_printf(batch->arena, "%s/dev/block/%u:%u", st->sysfs, m->major, m->minor);
+        char *link = sonde_arena_printf(arena, "%s/dev/block/%u:%u", st->sysfs, m->major, m->minor);
         char target[PATH_MAX];
         ssize_t n = readlink(link, target, sizeof(target) - 1);
         if (n > 0) {
             target[n] = '\0';
             const char *base = strrchr(target, '/');
-            dev = sonde_arena_printf(batch->arena, "/dev/%s", base ? base + 1 : target);
+            dev = sonde_arena_printf(arena, "/dev/%s", base ? base + 1 : target);
         }
     }
 
     size_t len = strlen(dev);
-    char *out = sonde_arena_alloc(batch->arena, len + 1);
+    char *out = sonde_arena_alloc(arena, len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         if (strncmp(dev + i, "/dev/", 5) == 0) {
@@ -411,7 +447,7 @@ static void disk_emit_prom(struct sonde_batch *batch, const struct disk_mount *m
 
 /* Telegraf disk: gopsutil's arithmetic (free is what non-root may use). */
 static void disk_emit_lp(const struct disk_state *st, struct sonde_batch *batch,
-                         const struct disk_mount *m, const char *path, const struct statvfs *sv)
+                         struct disk_entry *e, const struct statvfs *sv)
 {
     uint64_t bsize = sv->f_bsize;
     uint64_t total = (uint64_t)sv->f_blocks * bsize;
@@ -429,9 +465,12 @@ static void disk_emit_lp(const struct disk_state *st, struct sonde_batch *batch,
     if (used + free_bytes > 0)
         used_percent = (double)used / ((double)used + (double)free_bytes) * 100.0;
 
+    const struct disk_mount *m = &e->m;
+    if (!e->lp_device) /* the mount keeps its device: resolved once per plan */
+        e->lp_device = disk_lp_device(st, st->plan.arena, m);
     struct sonde_point *pt = sonde_point(batch, "disk");
-    sonde_point_tag(batch, pt, "path", path);
-    sonde_point_tag(batch, pt, "device", disk_lp_device(st, batch, m));
+    sonde_point_tag(batch, pt, "path", e->path);
+    sonde_point_tag(batch, pt, "device", e->lp_device);
     sonde_point_tag(batch, pt, "fstype", m->fstype);
     sonde_point_tag(batch, pt, "mode", m->opt_rw ? "rw" : m->opt_ro ? "ro" : "unknown");
     sonde_point_uint(batch, pt, "total", total);
@@ -443,36 +482,58 @@ static void disk_emit_lp(const struct disk_state *st, struct sonde_batch *batch,
     sonde_point_uint(batch, pt, "inodes_used", inodes_used);
 }
 
-/* One mount: filters, one statvfs shared by both formats, emission. */
-static void disk_collect(struct disk_state *st, struct sonde_batch *batch,
-                         const struct disk_mount *m, struct disk_seen *seen)
+/* Adds one parsed mount to the plan when a format wants it: the filters
+ * are applied here, once per reading of mountinfo. */
+static void disk_plan_add(struct disk_state *st, struct disk_seen *seen, const struct disk_mount *m,
+                          size_t *cap)
 {
+    struct disk_plan *plan = &st->plan;
     const char *label = disk_strip_rootfs(st, m->mount_point_ne);
     bool prom =
         !disk_regex_match(&st->mount_points_exclude, st->have_mount_points_exclude, label) &&
         !disk_regex_match(&st->fs_types_exclude, st->have_fs_types_exclude, m->fstype) &&
-        disk_seen_add(seen, batch->arena, m->source, label, m->fstype);
-    bool lp = batch->want_points && disk_lp_wanted(st, m->fstype);
+        disk_seen_add(seen, plan->arena, m->source, label, m->fstype);
+    bool lp = disk_lp_wanted(st, m->fstype);
     if (!prom && !lp)
         return;
-
+    if (plan->n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        struct disk_entry *grown = sonde_arena_alloc(plan->arena, *cap * sizeof(*grown));
+        if (plan->n)
+            memcpy(grown, plan->entries, plan->n * sizeof(*grown));
+        plan->entries = grown;
+    }
+    struct disk_entry *e = &plan->entries[plan->n++];
+    memset(e, 0, sizeof(*e));
+    e->m = *m;
+    e->label = label;
+    e->prom = prom;
+    e->lp = lp;
     /* statvfs gets the real path (every escape decoded) even where the
      * label keeps node_exporter's partial decoding. */
-    const char *path = disk_strip_rootfs(st, m->mount_point);
-    const char *target = path;
+    e->path = disk_strip_rootfs(st, m->mount_point);
+    e->target = e->path;
     if (st->rootfs[0])
-        target = strcmp(path, "/") == 0
-                     ? st->rootfs
-                     : sonde_arena_printf(batch->arena, "%s%s", st->rootfs, path);
+        e->target = strcmp(e->path, "/") == 0
+                        ? st->rootfs
+                        : sonde_arena_printf(plan->arena, "%s%s", st->rootfs, e->path);
+}
+
+/* One mount of the plan: one statvfs shared by both formats, emission. */
+static void disk_collect(struct disk_state *st, struct sonde_batch *batch, struct disk_entry *e)
+{
+    bool lp = e->lp && batch->want_points;
+    if (!e->prom && !lp)
+        return;
     struct statvfs sv;
-    int rc = st->statvfs_fn(target, &sv);
+    int rc = st->statvfs_fn(e->target, &sv);
     if (rc != 0)
         sonde_log_limited(&st->statvfs_log, 300, SONDE_LOG_DEBUG, "%s: statvfs %s: %s",
-                          batch->input, target, strerror(errno));
-    if (prom)
-        disk_emit_prom(batch, m, label, rc == 0 ? &sv : NULL);
+                          batch->input, e->target, strerror(errno));
+    if (e->prom)
+        disk_emit_prom(batch, &e->m, e->label, rc == 0 ? &sv : NULL);
     if (lp && rc == 0)
-        disk_emit_lp(st, batch, m, path, &sv);
+        disk_emit_lp(st, batch, e, &sv);
     else if (lp)
         batch->skipped++; /* no line-protocol point; Prometheus has device_error */
 }
@@ -492,6 +553,7 @@ static void disk_destroy(void *state)
         regfree(&st->fs_types_exclude);
     sonde_file_close(&st->mountinfo_init);
     sonde_file_close(&st->mountinfo_self);
+    sonde_arena_free(st->plan.arena);
     free(st->rootfs);
     free(st->sysfs);
     free(st);
@@ -558,9 +620,29 @@ static int disk_init(void **state, const void *config, const struct sonde_contex
     return 0;
 }
 
-static int disk_read(void *state, struct sonde_batch *batch)
+/* Whether the plan still describes the mounts: made from a procfs file
+ * that reports no change since, and not too often reused. */
+static bool disk_plan_current(struct disk_state *st)
 {
-    struct disk_state *st = state;
+    struct disk_plan *plan = &st->plan;
+    if (!plan->file || !plan->pollable || plan->file->fd < 0 || plan->reads >= DISK_PLAN_READS)
+        return false;
+    struct pollfd pfd = {.fd = plan->file->fd, .events = POLLPRI};
+    return poll(&pfd, 1, 0) == 0;
+}
+
+/* Reads mountinfo and makes the plan anew; 0 or -errno (no plan then). */
+static int disk_plan_make(struct disk_state *st, const char *input)
+{
+    struct disk_plan *plan = &st->plan;
+    plan->file = NULL;
+    plan->entries = NULL;
+    plan->n = plan->malformed = 0;
+    plan->reads = 0;
+    if (plan->arena)
+        sonde_arena_reset(plan->arena);
+    else
+        plan->arena = sonde_arena_new();
 
     /* PID 1's view is the host's even when sonde runs in its own mount
      * namespace; hidepid=2 hides it, and then our own view is the best left. */
@@ -571,12 +653,15 @@ static int disk_read(void *state, struct sonde_batch *batch)
         if (rc < 0)
             return rc;
     }
+    struct statfs fs;
+    plan->pollable = fstatfs(file->fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+    st->plans_made++;
 
-    size_t nlines = 1;
+    size_t nlines = 1, cap = 0;
     for (const char *c = file->buf; (c = memchr(c, '\n', file->len - (size_t)(c - file->buf))); c++)
         nlines++;
     struct disk_seen seen;
-    disk_seen_init(&seen, batch->arena, nlines);
+    disk_seen_init(&seen, plan->arena, nlines);
 
     const char *p = file->buf, *end = p + file->len;
     while (p < end) {
@@ -586,17 +671,33 @@ static int disk_read(void *state, struct sonde_batch *batch)
         size_t tlen;
         if (disk_token(&q, line_end, &tok, &tlen)) { /* blank lines are not data */
             struct disk_mount m;
-            if (disk_parse_mountinfo_line(p, (size_t)(line_end - p), batch->arena, &m) < 0) {
-                batch->skipped++;
+            if (disk_parse_mountinfo_line(p, (size_t)(line_end - p), plan->arena, &m) < 0) {
+                plan->malformed++;
                 sonde_log_limited(&st->bad_line_log, 300, SONDE_LOG_WARN,
-                                  "%s: skipping malformed line of %s: %.*s", batch->input,
-                                  file->path, (int)(line_end - p), p);
+                                  "%s: skipping malformed line of %s: %.*s", input, file->path,
+                                  (int)(line_end - p), p);
             } else {
-                disk_collect(st, batch, &m, &seen);
+                disk_plan_add(st, &seen, &m, &cap);
             }
         }
         p = nl ? nl + 1 : end;
     }
+    plan->file = file;
+    return 0;
+}
+
+static int disk_read(void *state, struct sonde_batch *batch)
+{
+    struct disk_state *st = state;
+    if (!disk_plan_current(st)) {
+        int rc = disk_plan_make(st, batch->input);
+        if (rc < 0)
+            return rc;
+    }
+    st->plan.reads++;
+    batch->skipped += st->plan.malformed;
+    for (size_t i = 0; i < st->plan.n; i++)
+        disk_collect(st, batch, &st->plan.entries[i]);
     return 0;
 }
 
@@ -607,7 +708,7 @@ const struct sonde_plugin sonde_plugin_disk = {
     .config_size = sizeof(struct disk_config), /* filled by the core from the options */
     .options = disk_options,                   /* exclusion regexes, ignore_fs */
     .init = disk_init,                         /* compiles the regexes, opens nothing yet */
-    .read = disk_read,                         /* mountinfo, then one statvfs per mount */
+    .read = disk_read,                         /* mountinfo when it changed, statvfs per mount */
     .write = NULL,                             /* inputs do not write */
     .destroy = disk_destroy,                   /* frees the state */
 };

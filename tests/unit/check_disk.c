@@ -1,8 +1,14 @@
 /*
  * check_disk.c - tests for plugins/disk.c: the mountinfo parser and its odd
  * cases, and full reads of fixture mount tables with a fake statvfs (the
- * fixture mounts do not exist on the test machine).
+ * fixture mounts do not exist on the test machine); the plan kept between
+ * reads, with a fixture that changes and with a real mount and unmount in a
+ * private mount namespace.
  */
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
 #include "../../plugins/disk.c"
 
 #include "config.h"
@@ -414,9 +420,9 @@ START_TEST(test_lp_device_mapper)
     struct disk_mount m;
     const char *line = "66 27 253:0 / /data rw,relatime - ext4 /dev/mapper/vg0-data rw";
     ck_assert_int_eq(disk_parse_mountinfo_line(line, strlen(line), b->arena, &m), 0);
-    ck_assert_str_eq(disk_lp_device(st, b, &m), "dm-3");
+    ck_assert_str_eq(disk_lp_device(st, b->arena, &m), "dm-3");
     m.source = "server:/dev/export/dev/x"; /* every "/dev/" goes, as strings.ReplaceAll */
-    ck_assert_str_eq(disk_lp_device(st, b, &m), "server:exportx");
+    ck_assert_str_eq(disk_lp_device(st, b->arena, &m), "server:exportx");
     batch_free(b);
     disk_destroy(st);
     free(rootfs);
@@ -493,6 +499,121 @@ START_TEST(test_read_captured)
         point_find(b, "disk", "path", "/", "device", "vda", "fstype", "ext4", "mode", "rw", NULL));
     batch_free(b);
     disk_destroy(st);
+}
+END_TEST
+
+/* A mountinfo that is not on procfs is read on every read: an edit shows
+ * in the next one. */
+START_TEST(test_plan_rereads_plain_files)
+{
+    char dir[] = "/tmp/check_disk_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char sub[PATH_MAX], path[PATH_MAX + 16];
+    snprintf(sub, sizeof(sub), "%s/1", dir);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof(path), "%s/mountinfo", sub);
+    const char *one = "22 1 8:1 / / rw - ext4 /dev/vda1 rw\n";
+    const char *two = "22 1 8:1 / / rw - ext4 /dev/vda1 rw\n"
+                      "23 22 8:2 / /data rw - ext4 /dev/vda2 rw\n";
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(one, f);
+    fclose(f);
+
+    struct disk_config cfg = disk_test_config();
+    struct disk_state *st = disk_test_state(&cfg, dir, "/", "/nonexistent", fake_statvfs);
+    struct sonde_batch *b = batch_new("disk");
+    ck_assert_int_eq(disk_read(st, b), 0);
+    ck_assert_uint_eq(series_count(b, "node_filesystem_size_bytes"), 1);
+    ck_assert(!st->plan.pollable);
+    batch_free(b);
+
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(two, f);
+    fclose(f);
+    b = batch_new("disk");
+    ck_assert_int_eq(disk_read(st, b), 0);
+    ck_assert_uint_eq(series_count(b, "node_filesystem_size_bytes"), 2);
+    ck_assert_ptr_nonnull(
+        series_find(b, "node_filesystem_size_bytes", "mountpoint", "/data", NULL));
+    ck_assert_uint_eq(st->plans_made, 2);
+    batch_free(b);
+    disk_destroy(st);
+    unlink(path);
+    rmdir(sub);
+    rmdir(dir);
+}
+END_TEST
+
+/* Reads the real /proc/self/mountinfo (through <procfs>/1, a link to it)
+ * into a batch; returns the batch. */
+static struct sonde_batch *disk_read_real(struct disk_state *st)
+{
+    struct sonde_batch *b = batch_new("disk");
+    ck_assert_int_eq(disk_read(st, b), 0);
+    return b;
+}
+
+/* On procfs the plan is kept until the kernel reports a mount or an unmount:
+ * a tmpfs mounted in a private namespace appears on the next read, and
+ * goes with its unmount. Needs CAP_SYS_ADMIN. */
+START_TEST(test_plan_follows_real_mounts)
+{
+    if (unshare(CLONE_NEWNS) != 0) {
+        fprintf(stderr, "test_plan_follows_real_mounts: unshare: %s: needs root\n",
+                strerror(errno));
+        ck_assert_int_ne(geteuid(), 0); /* as root it must work */
+        return;
+    }
+    ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    char dir[] = "/tmp/check_disk_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char link[PATH_MAX], target[64], mnt[PATH_MAX];
+    snprintf(link, sizeof(link), "%s/1", dir);
+    snprintf(target, sizeof(target), "/proc/%d", (int)getpid());
+    ck_assert_int_eq(symlink(target, link), 0);
+    snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+    ck_assert_int_eq(mkdir(mnt, 0755), 0);
+
+    struct disk_config cfg = disk_test_config();
+    struct disk_state *st = disk_test_state(&cfg, dir, "/", "/sys", statvfs);
+    struct sonde_batch *b = disk_read_real(st);
+    ck_assert(st->plan.pollable);
+    ck_assert_ptr_null(series_find(b, "node_filesystem_size_bytes", "mountpoint", mnt, NULL));
+    size_t before = b->nseries;
+    ck_assert_uint_gt(before, 0);
+    batch_free(b);
+
+    b = disk_read_real(st); /* nothing changed: the plan serves */
+    ck_assert_uint_eq(st->plans_made, 1);
+    ck_assert_uint_eq(b->nseries, before);
+    batch_free(b);
+
+    ck_assert_int_eq(mount("sonde-test", mnt, "tmpfs", 0, "size=1m"), 0);
+    b = disk_read_real(st);
+    ck_assert_uint_eq(st->plans_made, 2);
+    ck_assert_double_eq(prom_value(b, "node_filesystem_size_bytes", mnt), 1024.0 * 1024.0);
+    batch_free(b);
+
+    ck_assert_int_eq(umount(mnt), 0);
+    b = disk_read_real(st);
+    ck_assert_uint_eq(st->plans_made, 3);
+    ck_assert_ptr_null(series_find(b, "node_filesystem_size_bytes", "mountpoint", mnt, NULL));
+    ck_assert_uint_eq(b->nseries, before);
+    batch_free(b);
+
+    /* With no change, mountinfo is still read again after DISK_PLAN_READS. */
+    for (int i = 1; i < DISK_PLAN_READS; i++)
+        batch_free(disk_read_real(st));
+    ck_assert_uint_eq(st->plans_made, 3);
+    batch_free(disk_read_real(st));
+    ck_assert_uint_eq(st->plans_made, 4);
+
+    disk_destroy(st);
+    unlink(link);
+    rmdir(mnt);
+    rmdir(dir);
 }
 END_TEST
 
@@ -599,6 +720,8 @@ static Suite *disk_suite(void)
     tcase_add_test(tc, test_read_rootfs);
     tcase_add_test(tc, test_read_captured);
     tcase_add_test(tc, test_fallback_and_errors);
+    tcase_add_test(tc, test_plan_rereads_plain_files);
+    tcase_add_test(tc, test_plan_follows_real_mounts);
     tcase_add_test(tc, test_descriptor);
     suite_add_tcase(s, tc);
     return s;

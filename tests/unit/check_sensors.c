@@ -43,7 +43,7 @@ END_TEST
 
 START_TEST(test_telegraf_names)
 {
-    struct sonde_arena *arena = arena_new();
+    struct sonde_arena *arena = sonde_arena_new();
     ck_assert_str_eq(sensors_feature_tag("Package id 0", arena), "package_id_0");
     ck_assert_str_eq(sensors_feature_tag("temp1", arena), "temp1");
     ck_assert_str_eq(sensors_feature_tag(" Core 0 ", arena), "core_0_");
@@ -61,7 +61,7 @@ START_TEST(test_telegraf_names)
                      "/sys/class/hwmon/hwmon7");
     ck_assert_str_eq(sensors_hwmon_dir("/sys/class/hwmon/hwmon1", arena),
                      "/sys/class/hwmon/hwmon1");
-    arena_free(arena);
+    sonde_arena_free(arena);
 }
 END_TEST
 
