@@ -125,7 +125,7 @@ int agent_init(struct agent *agent, struct sonde_config *config, const struct ag
     agent->config = config;
     agent->paths = *paths;
     agent->start_time_ns = clock_realtime_ns();
-    sonde_file_init(&agent->self_stat, "/proc/self/stat");
+    sonde_file_init(&agent->self_statm, "/proc/self/statm");
     agent->want_series = config->listen_address && config->listen_address[0];
     agent->want_points = config->noutputs > 0;
     if (config->hostname && config->hostname[0])
@@ -339,7 +339,7 @@ void agent_destroy(struct agent *agent)
     free(agent->inputs);
     free(agent->outputs);
     store_destroy(&agent->store);
-    sonde_file_close(&agent->self_stat);
+    sonde_file_close(&agent->self_statm);
     pthread_cond_destroy(&agent->wake);
     pthread_mutex_destroy(&agent->wake_lock);
 }

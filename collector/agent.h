@@ -73,7 +73,7 @@ struct agent {
 
     struct store store; /* slots: one per input, then one for self-metrics */
     int64_t start_time_ns;
-    struct sonde_file self_stat; /* /proc/self/stat, kept open for the self-metrics */
+    struct sonde_file self_statm; /* /proc/self/statm, kept open for the self-metrics */
 
     struct sonde_lp_stats lp_stats; /* summed over outputs' encodings */
     _Atomic uint64_t scrapes;       /* endpoint requests served */

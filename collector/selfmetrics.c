@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -128,36 +129,31 @@ static const struct sonde_family fam_start = {
     "process_start_time_seconds", SONDE_GAUGE,
     "Start time of the process since unix epoch in seconds."};
 
-/* CPU seconds and memory of this process from /proc/self/stat (kept open:
- * read every round). */
-static void selfmetrics_process(struct sonde_batch *b, struct sonde_file *stat)
+/* CPU seconds of this process from getrusage (every thread, to the
+ * microsecond), its memory from /proc/self/statm (kept open: read every
+ * round; far cheaper for the kernel than /proc/self/stat). */
+static void selfmetrics_process(struct sonde_batch *b, struct sonde_file *statm)
 {
-    if (sonde_file_read(stat) < 0)
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        sonde_emit(b, &fam_cpu,
+                   (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+                   NULL);
+    if (sonde_file_read(statm) < 0)
         return;
-    const char *p = strrchr(stat->buf, ')');
-    if (!p)
+    /* size resident shared text lib data dt, in pages */
+    char *end;
+    unsigned long long size = strtoull(statm->buf, &end, 10);
+    if (end == statm->buf)
         return;
-    /* Fields after the command: state(3) ... utime(14) stime(15) ...
-     * vsize(23) rss(24). */
-    unsigned long long v[24] = {0};
-    int field = 3;
-    for (p += 2; *p && field <= 24;) {
-        while (*p == ' ')
-            p++;
-        char *end;
-        unsigned long long x = strtoull(p, &end, 10);
-        if (end != p)
-            v[field - 1] = x;
-        p = strchr(p, ' ');
-        if (!p)
-            break;
-        field++;
-    }
-    double hz = (double)sysconf(_SC_CLK_TCK);
-    long page = sysconf(_SC_PAGESIZE);
-    sonde_emit(b, &fam_cpu, (double)(v[13] + v[14]) / hz, NULL);
-    sonde_emit(b, &fam_vsz, (double)v[22], NULL);
-    sonde_emit(b, &fam_rss, (double)v[23] * (double)page, NULL);
+    const char *p = end;
+    unsigned long long resident = strtoull(p, &end, 10);
+    if (end == p)
+        return;
+    double page = (double)sysconf(_SC_PAGESIZE);
+    sonde_emit(b, &fam_vsz, (double)size * page, NULL);
+    sonde_emit(b, &fam_rss, (double)resident * page, NULL);
 }
 
 struct sonde_batch *selfmetrics_batch(struct agent *agent)
@@ -190,7 +186,7 @@ struct sonde_batch *selfmetrics_batch(struct agent *agent)
     sonde_emit(b, &fam_renders, (double)atomic_load(&agent->renders), NULL);
     sonde_emit(b, &fam_lp_skipped, (double)agent->lp_stats.nonfinite_fields, NULL);
     selfmetrics_collectors(b, agent);
-    selfmetrics_process(b, &agent->self_stat);
+    selfmetrics_process(b, &agent->self_statm);
     sonde_emit(b, &fam_start, (double)agent->start_time_ns / 1e9, NULL);
     batch_finish(b);
     return b;

@@ -163,6 +163,24 @@ reads_grew()
 wait_for 6 reads_grew
 result "the cpu input is read every second (reads ${r0:-missing} -> +2 within 6 s)"
 
+# ---- process_* self-metrics agree with what the kernel says of the process ----
+# RSS within 25% of VmRSS and virtual size within 25% of VmSize (read a moment apart);
+# CPU seconds positive and at most what /proc/PID/stat counts, plus one round's worth.
+metric_value "$base/metrics" process_resident_memory_bytes >"$T/rss"
+metric_value "$base/metrics" process_virtual_memory_bytes >"$T/vsz"
+metric_value "$base/metrics" process_cpu_seconds_total >"$T/cpu"
+vm_rss=$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$pid/status")
+vm_size=$(awk '/^VmSize:/ {print $2 * 1024}' "/proc/$pid/status")
+ticks=$(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat")
+hz=$(getconf CLK_TCK)
+awk -v rss="$(cat "$T/rss")" -v vsz="$(cat "$T/vsz")" -v real_rss="$vm_rss" -v real_vsz="$vm_size" \
+    'BEGIN { exit !(rss > 0 && rss > 0.75 * real_rss && rss < 1.25 * real_rss &&
+                    vsz > 0.75 * real_vsz && vsz < 1.25 * real_vsz) }'
+result "process_resident/virtual_memory_bytes ($(cat "$T/rss"), $(cat "$T/vsz")) match VmRSS $vm_rss, VmSize $vm_size"
+awk -v cpu="$(cat "$T/cpu")" -v ticks="$ticks" -v hz="$hz" \
+    'BEGIN { exit !(cpu > 0 && cpu <= ticks / hz + 1.05) }'
+result "process_cpu_seconds_total ($(cat "$T/cpu")) is within what /proc/PID/stat counts ($ticks ticks)"
+
 # ---- keep-alive: a Prometheus server reuses its connection between scrapes ----
 curl -sv --max-time 5 -o /dev/null -o /dev/null "$base/metrics" "$base/metrics" 2>"$T/ka.err"
 grep -q "Re-using existing connection" "$T/ka.err" && ! grep -qi "^< connection: close" "$T/ka.err"
