@@ -217,10 +217,19 @@ struct diskio_device {
     bool seen; /* reported by the current read */
 };
 
+/* devices_exclude's answer for the device of one line of diskstats: lines
+ * keep their order between reads, so the regex runs for new names only. */
+struct diskio_verdict {
+    char *name; /* owned */
+    bool excluded;
+};
+
 struct diskio_state {
     const struct diskio_config *config; /* borrowed from the core */
     regex_t exclude;
     bool have_exclude;
+    struct diskio_verdict *verdicts; /* owned; index: line of diskstats */
+    size_t nverdicts;
     struct sonde_file diskstats; /* <procfs>/diskstats, kept open */
     char *udev_dir;              /* <rootfs>/run/udev/data, owned */
     char *sysfs;                 /* copy of ctx->sysfs, owned */
@@ -440,10 +449,29 @@ static void diskio_emit_udev_extras(struct sonde_batch *batch, const char *dev,
     }
 }
 
-static void diskio_emit_prom(struct diskio_state *st, struct sonde_batch *batch,
-                             const struct diskio_line *line, bool udev_present)
+/* Whether devices_exclude leaves out the device of the `k`th line. */
+static bool diskio_excluded(struct diskio_state *st, size_t k, const char *name)
 {
-    if (st->have_exclude && regexec(&st->exclude, line->name, 0, NULL, 0) == 0)
+    if (!st->have_exclude)
+        return false;
+    if (k >= st->nverdicts) {
+        st->verdicts = sonde_xrealloc(st->verdicts, (k + 1) * sizeof(*st->verdicts));
+        memset(st->verdicts + st->nverdicts, 0, (k + 1 - st->nverdicts) * sizeof(*st->verdicts));
+        st->nverdicts = k + 1;
+    }
+    struct diskio_verdict *v = &st->verdicts[k];
+    if (!v->name || strcmp(v->name, name) != 0) {
+        free(v->name);
+        v->name = sonde_xstrdup(name);
+        v->excluded = regexec(&st->exclude, name, 0, NULL, 0) == 0;
+    }
+    return v->excluded;
+}
+
+static void diskio_emit_prom(struct diskio_state *st, struct sonde_batch *batch,
+                             const struct diskio_line *line, size_t k, bool udev_present)
+{
+    if (diskio_excluded(st, k, line->name))
         return;
 
     struct diskio_udev udev;
@@ -640,6 +668,9 @@ static void diskio_destroy(void *state)
         free(st->devices[i].wwid);
     }
     free(st->devices);
+    for (size_t i = 0; i < st->nverdicts; i++)
+        free(st->verdicts[i].name);
+    free(st->verdicts);
     free(st->udev_dir);
     free(st->sysfs);
     free(st->scratch);
@@ -691,7 +722,7 @@ static int diskio_read(void *state, struct sonde_batch *batch)
     bool udev_present = stat(st->udev_dir, &sb) == 0 && S_ISDIR(sb.st_mode);
 
     const char *p = st->diskstats.buf, *end = p + st->diskstats.len;
-    size_t cursor = 0;
+    size_t cursor = 0, k = 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = nl ? nl : end;
@@ -706,7 +737,7 @@ static int diskio_read(void *state, struct sonde_batch *batch)
                                   "%s: skipping malformed line of %s: %.*s", batch->input,
                                   st->diskstats.path, (int)(line_end - p), p);
             } else {
-                diskio_emit_prom(st, batch, &line, udev_present);
+                diskio_emit_prom(st, batch, &line, k++, udev_present);
                 diskio_emit_lp(st, batch, &line, &cursor);
             }
         }

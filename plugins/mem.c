@@ -336,8 +336,12 @@ static void mem_emit_prometheus(const struct mem_stats *st, struct sonde_batch *
             batch->skipped++;
             continue;
         }
-        snprintf(name, sizeof(name), "node_memory_%s", key);
-        snprintf(help, sizeof(help), "Memory information field %s.", key);
+        /* key < 256 bytes: both fit (no printf here, it runs per line and round) */
+        memcpy(name, "node_memory_", 12);
+        memcpy(name + 12, key, (size_t)len + 1);
+        memcpy(help, "Memory information field ", 25);
+        memcpy(help + 25, key, (size_t)len);
+        memcpy(help + 25 + len, ".", 2);
         /* node_exporter types a key ending in "_total" as a counter
          * (case-sensitive, so HugePages_Total stays a gauge). */
         bool counter = len >= 6 && strcmp(key + len - 6, "_total") == 0;

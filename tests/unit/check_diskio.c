@@ -402,6 +402,42 @@ START_TEST(test_derived_fields)
 }
 END_TEST
 
+/* The regex's answers are kept per line of diskstats: a device that moves
+ * to another line, or a new one on a known line, is judged again. */
+START_TEST(test_exclude_follows_lines)
+{
+    char dir[] = "/tmp/check_diskio_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512];
+    snprintf(path, sizeof(path), "%s/diskstats", dir);
+    const char *const tables[] = {
+        "   8       0 sda 1 0 8 1 1 0 8 1 0 1 2 0 0 0 0 0 0\n"
+        "   7       0 loop0 1 0 8 1 0 0 0 0 0 1 1 0 0 0 0 0 0\n",
+        "   7       0 loop0 1 0 8 1 0 0 0 0 0 1 1 0 0 0 0 0 0\n"
+        "   8       0 sda 1 0 8 1 1 0 8 1 0 1 2 0 0 0 0 0 0\n",
+        "   8      16 sdb 1 0 8 1 1 0 8 1 0 1 2 0 0 0 0 0 0\n"
+        "   8       0 sda 1 0 8 1 1 0 8 1 0 1 2 0 0 0 0 0 0\n",
+    };
+    struct diskio_config cfg = diskio_test_config();
+    struct diskio_state *st = diskio_test_state(&cfg, dir);
+    for (size_t i = 0; i < 3; i++) {
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(tables[i], f);
+        fclose(f);
+        struct sonde_batch *b = batch_new("diskio");
+        ck_assert_int_eq(diskio_read(st, b), 0);
+        ck_assert_ptr_nonnull(series_find(b, "node_disk_info", "device", "sda", NULL));
+        ck_assert_ptr_null(series_find(b, "node_disk_info", "device", "loop0", NULL));
+        ck_assert_uint_eq(series_count(b, "node_disk_info"), i == 2 ? 2 : 1);
+        batch_free(b);
+    }
+    diskio_destroy(st);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_filters)
 {
     struct diskio_config cfg = diskio_test_config();
@@ -502,6 +538,7 @@ static Suite *diskio_suite(void)
     tcase_add_test(tc, test_read_odd_line_protocol);
     tcase_add_test(tc, test_derived_fields);
     tcase_add_test(tc, test_filters);
+    tcase_add_test(tc, test_exclude_follows_lines);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_descriptor);
     suite_add_tcase(s, tc);
