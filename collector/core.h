@@ -22,6 +22,11 @@ void batch_free(struct sonde_batch *batch);
 /* Sorts every point's tags; called once after read(). */
 void batch_finish(struct sonde_batch *batch);
 
+/* ---- file.c ---- */
+/* Starts a round of the calling thread (the scheduler's): reads shared
+ * with sonde_file_read_shared are valid until the next. */
+void file_round_begin(void);
+
 /* ---- log.c ---- */
 void log_set_level(enum sonde_log_level level);
 int64_t clock_realtime_ns(void);

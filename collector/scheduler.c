@@ -51,6 +51,7 @@ static void *scheduler_main(void *arg)
 {
     struct agent *agent = arg;
     int64_t now = clock_monotonic_ns();
+    file_round_begin();
     for (size_t i = 0; i < agent->ninputs; i++) {
         struct agent_input *in = &agent->inputs[i];
         agent_collect(agent, in);
@@ -76,6 +77,7 @@ static void *scheduler_main(void *arg)
 
         now = clock_monotonic_ns();
         bool collected = false;
+        file_round_begin();
         for (size_t i = 0; i < agent->ninputs; i++) {
             struct agent_input *in = &agent->inputs[i];
             if (!in->ready || in->next_ns > now)

@@ -196,6 +196,12 @@ void sonde_file_init(struct sonde_file *file, const char *path);
 /* Reads the whole file into file->buf (opening or reopening as needed).
  * Returns 0 or -errno. */
 int sonde_file_read(struct sonde_file *file);
+/* The same, for a file several inputs read (/proc/stat): within one round
+ * of the scheduler, the content another input's file of the same path got
+ * is copied instead of asked of the kernel again, so those inputs also see
+ * one snapshot. Outside rounds (--once, tests) it is sonde_file_read. The
+ * buffer is the next reader's source: parse it, never write into it. */
+int sonde_file_read_shared(struct sonde_file *file);
 void sonde_file_close(struct sonde_file *file);
 
 /* Reads sysfs attribute `name` under directory `dirfd` into `buf`

@@ -409,7 +409,7 @@ static int cpu_init(void **out, const void *config, const struct sonde_context *
 static int cpu_read(void *arg, struct sonde_batch *batch)
 {
     struct cpu_state *state = arg;
-    int rc = sonde_file_read(&state->stat);
+    int rc = sonde_file_read_shared(&state->stat); /* kernel reads it too */
     if (rc < 0)
         return rc;
     cpu_parse_stat(state->stat.buf, &state->sample);

@@ -225,7 +225,7 @@ static int kernel_init(void **out, const void *config, const struct sonde_contex
 static int kernel_read(void *arg, struct sonde_batch *batch)
 {
     struct kernel_state *state = arg;
-    int rc = sonde_file_read(&state->stat);
+    int rc = sonde_file_read_shared(&state->stat); /* cpu reads it too */
     if (rc < 0)
         return rc;
     struct kernel_stat st;
