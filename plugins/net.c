@@ -3,8 +3,10 @@
  * (node_network_{receive,transmit}_*_total{device}, every interface) and as
  * Telegraf's inputs.net (measurement "net", tag interface, up non-loopback
  * interfaces unless a list is given; optionally interface=all from /proc/net/snmp).
- * Flags and receive_nohandler come from one rtnetlink dump (net_links.c) when
- * the paths are the live system's, else from sysfs.
+ * With the live system's paths the interfaces, their counters, flags and
+ * receive_nohandler come over rtnetlink (net_links.c), which costs the kernel
+ * less than writing /proc/net/dev; with another root, and when rtnetlink
+ * fails, from /proc/net/dev and sysfs. Both give the same series and values.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -103,6 +105,10 @@ static const struct {
 struct net_dev {
     char name[NET_NAME_MAX];
     uint64_t column[NET_NCOLUMNS];
+    /* Known only when the interface came over rtnetlink; else sysfs is read. */
+    unsigned flags;        /* ifi_flags */
+    uint64_t rx_nohandler; /* valid when has_nohandler */
+    bool has_nohandler;    /* the kernel has the counter (Linux 4.6 on) */
 };
 
 /* One parse of /proc/net/dev. `items` grows as needed and is reused across
@@ -117,6 +123,16 @@ static void net_devs_free(struct net_devs *devs)
 {
     free(devs->items);
     memset(devs, 0, sizeof(*devs));
+}
+
+/* A slot at the end of devs->items (not counted yet). */
+static struct net_dev *net_devs_slot(struct net_devs *devs)
+{
+    if (devs->n == devs->cap) {
+        devs->cap = devs->cap ? devs->cap * 2 : 16;
+        devs->items = sonde_xrealloc(devs->items, devs->cap * sizeof(*devs->items));
+    }
+    return &devs->items[devs->n];
 }
 
 static bool net_is_blank(char c)
@@ -194,16 +210,60 @@ static void net_parse_dev(const char *buf, struct net_devs *devs)
         while (p < end && net_is_blank(*p))
             p++;
         if (p < end && !memchr(line, '|', (size_t)(end - line))) {
-            if (devs->n == devs->cap) {
-                devs->cap = devs->cap ? devs->cap * 2 : 16;
-                devs->items = sonde_xrealloc(devs->items, devs->cap * sizeof(*devs->items));
-            }
-            if (net_parse_line(line, end, &devs->items[devs->n]) == 0)
+            if (net_parse_line(line, end, net_devs_slot(devs)) == 0)
                 devs->n++;
             else
                 devs->skipped++;
         }
         line = nl ? nl + 1 : end;
+    }
+}
+
+/* ---- rtnetlink ---- */
+
+/* /proc/net/dev's columns from the kernel's counters, summed as the kernel
+ * sums them for that file (dev_seq_printf_stats, net/core/net-procfs.c). */
+static void net_columns_from_stats(const struct rtnl_link_stats64 *s, uint64_t *column)
+{
+    column[NET_RX_BYTES] = s->rx_bytes;
+    column[NET_RX_PACKETS] = s->rx_packets;
+    column[NET_RX_ERRS] = s->rx_errors;
+    column[NET_RX_DROP] = s->rx_dropped + s->rx_missed_errors;
+    column[NET_RX_FIFO] = s->rx_fifo_errors;
+    column[NET_RX_FRAME] =
+        s->rx_length_errors + s->rx_over_errors + s->rx_crc_errors + s->rx_frame_errors;
+    column[NET_RX_COMPRESSED] = s->rx_compressed;
+    column[NET_RX_MULTICAST] = s->multicast;
+    column[NET_TX_BYTES] = s->tx_bytes;
+    column[NET_TX_PACKETS] = s->tx_packets;
+    column[NET_TX_ERRS] = s->tx_errors;
+    column[NET_TX_DROP] = s->tx_dropped;
+    column[NET_TX_FIFO] = s->tx_fifo_errors;
+    column[NET_TX_COLLS] = s->collisions;
+    column[NET_TX_CARRIER] =
+        s->tx_carrier_errors + s->tx_aborted_errors + s->tx_window_errors + s->tx_heartbeat_errors;
+    column[NET_TX_COMPRESSED] = s->tx_compressed;
+}
+
+/* The interfaces of the last net_links_update, in index order. Counters of
+ * an interface missing from the table (removed between the two dumps) are
+ * left out, as /proc/net/dev would not have listed it. */
+static void net_devs_from_links(const struct net_links *links, struct net_devs *devs)
+{
+    devs->n = 0;
+    devs->skipped = 0;
+    for (size_t i = 0; i < links->nstats; i++) {
+        const struct net_link_stats *stats = &links->stats[i];
+        const struct net_link *link = net_links_by_index(links, stats->index);
+        if (!link)
+            continue;
+        struct net_dev *dev = net_devs_slot(devs);
+        memcpy(dev->name, link->name, sizeof(link->name)); /* NUL-terminated, 16 < 64 */
+        net_columns_from_stats(&stats->stats, dev->column);
+        dev->flags = link->flags;
+        dev->rx_nohandler = stats->stats.rx_nohandler;
+        dev->has_nohandler = stats->has_nohandler;
+        devs->n++;
     }
 }
 
@@ -344,7 +404,8 @@ struct net_state {
     regex_t exclude; /* compiled devices_exclude, when has_exclude */
     bool has_exclude;
     bool use_links;         /* the live /proc and /sys: rtnetlink sees the same interfaces */
-    struct net_links links; /* this cycle's dump, when use_links */
+    bool from_links;        /* this cycle's devs came over rtnetlink */
+    struct net_links links; /* kept between cycles, when use_links */
 };
 
 static int net_init(void **state, const void *config, const struct sonde_context *ctx)
@@ -371,14 +432,15 @@ static int net_init(void **state, const void *config, const struct sonde_context
     return 0;
 }
 
-/* Telegraf's default choice, made from /sys/class/net/<name>/flags: up and
- * not loopback. An interface without that file (gone, or another netns) is
- * left out, as Telegraf leaves out what net.InterfaceByName cannot find. */
-static bool net_is_up_non_loopback(const struct net_state *st, const char *name)
+/* Telegraf's default choice: up and not loopback, from the interface's
+ * flags (rtnetlink's, as Telegraf's, else /sys/class/net/<name>/flags). An
+ * interface without that file (gone, or another netns) is left out, as
+ * Telegraf leaves out what net.InterfaceByName cannot find. */
+static bool net_is_up_non_loopback(const struct net_state *st, const struct net_dev *dev)
 {
-    const struct net_link *link = net_links_find(&st->links, name);
-    if (link)
-        return (link->flags & IFF_UP) && !(link->flags & IFF_LOOPBACK);
+    if (st->from_links)
+        return (dev->flags & IFF_UP) && !(dev->flags & IFF_LOOPBACK);
+    const char *name = dev->name;
     if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
     char path[4096], text[32];
@@ -395,13 +457,13 @@ static bool net_is_up_non_loopback(const struct net_state *st, const char *name)
 }
 
 /* Whether the interface gets a line-protocol point. */
-static bool net_lp_wanted(const struct net_state *st, const char *name)
+static bool net_lp_wanted(const struct net_state *st, const struct net_dev *dev)
 {
     const struct sonde_strings *want = &st->config->interfaces;
     if (want->n == 0)
-        return net_is_up_non_loopback(st, name);
+        return net_is_up_non_loopback(st, dev);
     for (size_t i = 0; i < want->n; i++)
-        if (fnmatch(want->items[i], name, 0) == 0)
+        if (fnmatch(want->items[i], dev->name, 0) == 0)
             return true;
     return false;
 }
@@ -417,15 +479,15 @@ static const struct sonde_family net_nohandler_family = {
     "Network device statistic receive_nohandler."};
 
 /* rx_nohandler is not in /proc/net/dev; node_exporter gets it over netlink,
- * and so do we (sysfs when the dump failed, or for another root). Absent (old
- * kernel): no series, as there. */
-static void net_emit_nohandler(const struct net_state *st, const char *name,
+ * and so do we (sysfs when rtnetlink failed, or for another root). Absent
+ * (old kernel): no series, as there. */
+static void net_emit_nohandler(const struct net_state *st, const struct net_dev *dev,
                                struct sonde_batch *batch)
 {
-    const struct net_link *link = net_links_find(&st->links, name);
-    if (link) {
-        if (link->has_nohandler)
-            sonde_emit(batch, &net_nohandler_family, (double)link->rx_nohandler, "device", name,
+    const char *name = dev->name;
+    if (st->from_links) {
+        if (dev->has_nohandler)
+            sonde_emit(batch, &net_nohandler_family, (double)dev->rx_nohandler, "device", name,
                        NULL);
         return;
     }
@@ -454,10 +516,10 @@ static void net_emit_dev(const struct net_state *st, const struct net_dev *dev,
     if (!st->has_exclude || regexec(&st->exclude, dev->name, 0, NULL, 0) != 0) {
         for (size_t c = 0; c < NET_NCOLUMNS; c++)
             sonde_emit(batch, &net_families[c], (double)dev->column[c], "device", dev->name, NULL);
-        net_emit_nohandler(st, dev->name, batch);
+        net_emit_nohandler(st, dev, batch);
     }
 
-    if (!batch->want_points || !net_lp_wanted(st, dev->name))
+    if (!batch->want_points || !net_lp_wanted(st, dev))
         return;
     struct sonde_point *p = sonde_point(batch, "net");
     sonde_point_tag(batch, p, "interface", dev->name);
@@ -486,16 +548,38 @@ static void net_emit_protocols(struct net_state *st, struct sonde_batch *batch)
     }
 }
 
-static int net_read(void *state, struct sonde_batch *batch)
+/* This cycle's interfaces into st->devs: over rtnetlink when it can, else
+ * from /proc/net/dev. 0 or -errno. */
+static int net_collect(struct net_state *st, struct sonde_batch *batch)
 {
-    struct net_state *st = state;
+    st->from_links = false;
+    if (st->use_links) {
+        int rc = net_links_update(&st->links);
+        if (rc == 0) {
+            st->from_links = true;
+            net_devs_from_links(&st->links, &st->devs);
+            return 0;
+        }
+        if (st->links.unsupported) {
+            st->use_links = false;
+            sonde_log(SONDE_LOG_INFO, "net: rtnetlink statistics unavailable (%s): reading %s",
+                      strerror(-rc), st->dev.path);
+        }
+    }
     int rc = sonde_file_read(&st->dev);
     if (rc < 0)
         return rc;
     net_parse_dev(st->dev.buf, &st->devs);
     batch->skipped += st->devs.skipped;
-    if (st->use_links)
-        net_links_dump(&st->links); /* on failure, links.ok is false: sysfs then */
+    return 0;
+}
+
+static int net_read(void *state, struct sonde_batch *batch)
+{
+    struct net_state *st = state;
+    int rc = net_collect(st, batch);
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < st->devs.n; i++)
         net_emit_dev(st, &st->devs.items[i], batch);
     if (!st->config->ignore_protocol_stats && batch->want_points)

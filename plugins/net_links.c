@@ -1,10 +1,10 @@
 /*
- * net_links.c - one RTM_GETLINK dump per cycle for the net input (see
- * net_links.h). The socket stays open between cycles; a dump that fails
- * leaves links->ok false and the input falls back to sysfs.
+ * net_links.c - the net input's rtnetlink side (see net_links.h): per cycle
+ * one RTM_GETSTATS dump, which the kernel fills with the counters alone, and
+ * an RTM_GETLINK dump, which fills every attribute of every link, only when
+ * a link changed. The socket stays open between cycles.
  */
 #include <errno.h>
-#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -19,45 +19,160 @@
 /* Large enough for the biggest dump message the kernel builds (32 KiB). */
 #define NET_LINKS_BUF 65536
 
+/* /proc/net/dev is made of the fields before rx_nohandler. */
+#define NET_LINKS_STATS_MIN       offsetof(struct rtnl_link_stats64, rx_nohandler)
+#define NET_LINKS_STATS_NOHANDLER (NET_LINKS_STATS_MIN + sizeof(uint64_t))
+
 void net_links_init(struct net_links *links)
 {
     memset(links, 0, sizeof(*links));
     links->fd = -1;
 }
 
-bool net_links_parse(const struct nlmsghdr *msg, struct net_link *out)
+bool net_links_parse_link(const struct nlmsghdr *msg, struct net_link *out)
 {
     if (msg->nlmsg_type != RTM_NEWLINK || msg->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
         return false;
     const struct ifinfomsg *ifi = NLMSG_DATA(msg);
     memset(out, 0, sizeof(*out));
+    out->index = ifi->ifi_index;
     out->flags = ifi->ifi_flags;
     int len = (int)(msg->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
-    const size_t nohandler_end =
-        offsetof(struct rtnl_link_stats64, rx_nohandler) + sizeof(uint64_t);
     for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
         size_t size = RTA_PAYLOAD(a);
-        if (a->rta_type == IFLA_IFNAME && size > 1) {
-            const char *name = RTA_DATA(a);
-            size_t n = strnlen(name, size);
-            if (n == 0 || n >= NET_LINK_NAME)
-                continue; /* not a kernel interface name: left out */
-            memcpy(out->name, name, n);
-            out->name[n] = '\0';
-        } else if (a->rta_type == IFLA_STATS64 && size >= nohandler_end) {
-            /* An attribute is only 4-byte aligned: copied, never dereferenced. */
-            memcpy(&out->rx_nohandler,
-                   (const char *)RTA_DATA(a) + offsetof(struct rtnl_link_stats64, rx_nohandler),
-                   sizeof(uint64_t));
-            out->has_nohandler = true;
-        }
+        if (a->rta_type != IFLA_IFNAME || size <= 1)
+            continue;
+        const char *name = RTA_DATA(a);
+        size_t n = strnlen(name, size);
+        if (n == 0 || n >= NET_LINK_NAME)
+            continue; /* not a kernel interface name: left out */
+        memcpy(out->name, name, n);
+        out->name[n] = '\0';
     }
     return out->name[0] != '\0';
 }
 
-static int net_links_compare(const void *a, const void *b)
+bool net_links_parse_stats(const struct nlmsghdr *msg, struct net_link_stats *out)
 {
-    return strcmp(((const struct net_link *)a)->name, ((const struct net_link *)b)->name);
+    if (msg->nlmsg_type != RTM_NEWSTATS ||
+        msg->nlmsg_len < NLMSG_LENGTH(sizeof(struct if_stats_msg)))
+        return false;
+    const struct if_stats_msg *ifsm = NLMSG_DATA(msg);
+    memset(out, 0, sizeof(*out));
+    out->index = (int)ifsm->ifindex;
+    int len = (int)(msg->nlmsg_len - NLMSG_LENGTH(sizeof(*ifsm)));
+    const struct rtattr *a =
+        (const struct rtattr *)((const char *)ifsm + NLMSG_ALIGN(sizeof(*ifsm)));
+    for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        size_t size = RTA_PAYLOAD(a);
+        if (a->rta_type != IFLA_STATS_LINK_64 || size < NET_LINKS_STATS_MIN)
+            continue; /* IFLA_STATS_UNSPEC pads for alignment on some machines */
+        /* A newer kernel may send more fields, an older one fewer; an
+         * attribute is only 4-byte aligned: copied, never dereferenced. */
+        memcpy(&out->stats, RTA_DATA(a), size < sizeof(out->stats) ? size : sizeof(out->stats));
+        out->has_nohandler = size >= NET_LINKS_STATS_NOHANDLER;
+        return true;
+    }
+    return false;
+}
+
+static void net_links_push_link(struct net_links *links, const struct net_link *link)
+{
+    if (links->nlinks == links->links_cap) {
+        links->links_cap = links->links_cap ? links->links_cap * 2 : 16;
+        links->links = sonde_xrealloc(links->links, links->links_cap * sizeof(*links->links));
+    }
+    links->links[links->nlinks++] = *link;
+}
+
+static void net_links_push_stats(struct net_links *links, const struct net_link_stats *stats)
+{
+    if (links->nstats == links->stats_cap) {
+        links->stats_cap = links->stats_cap ? links->stats_cap * 2 : 16;
+        links->stats = sonde_xrealloc(links->stats, links->stats_cap * sizeof(*links->stats));
+    }
+    links->stats[links->nstats++] = *stats;
+}
+
+int net_links_take(struct net_links *links, const struct nlmsghdr *msg)
+{
+    bool reply = msg->nlmsg_pid == links->portid && msg->nlmsg_seq == links->seq;
+    if (!reply) {
+        /* A notification (or an answer to a request abandoned with its
+         * socket, which cannot reach this one). */
+        if (msg->nlmsg_type == RTM_NEWLINK || msg->nlmsg_type == RTM_DELLINK)
+            links->changed = true;
+        return 0;
+    }
+    if (msg->nlmsg_type == NLMSG_DONE)
+        return 1;
+    if (msg->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *err = NLMSG_DATA(msg);
+        if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(*err)) || err->error >= 0)
+            return -EIO; /* no acknowledgement was asked for */
+        return err->error;
+    }
+    struct net_link link;
+    struct net_link_stats stats;
+    if (net_links_parse_stats(msg, &stats))
+        net_links_push_stats(links, &stats);
+    else if (net_links_parse_link(msg, &link))
+        net_links_push_link(links, &link);
+    return 0;
+}
+
+static int net_links_compare_link(const void *a, const void *b)
+{
+    int x = ((const struct net_link *)a)->index, y = ((const struct net_link *)b)->index;
+    return (x > y) - (x < y);
+}
+
+static int net_links_compare_stats(const void *a, const void *b)
+{
+    int x = ((const struct net_link_stats *)a)->index;
+    int y = ((const struct net_link_stats *)b)->index;
+    return (x > y) - (x < y);
+}
+
+void net_links_sort(struct net_links *links)
+{
+    /* qsort is not stable: duplicates are rare and equal in all but a
+     * moment's counters, so either copy will do. */
+    qsort(links->links, links->nlinks, sizeof(*links->links), net_links_compare_link);
+    size_t n = 0;
+    for (size_t i = 0; i < links->nlinks; i++) {
+        if (n > 0 && links->links[n - 1].index == links->links[i].index)
+            n--;
+        links->links[n++] = links->links[i];
+    }
+    links->nlinks = n;
+    qsort(links->stats, links->nstats, sizeof(*links->stats), net_links_compare_stats);
+    n = 0;
+    for (size_t i = 0; i < links->nstats; i++) {
+        if (n > 0 && links->stats[n - 1].index == links->stats[i].index)
+            n--;
+        links->stats[n++] = links->stats[i];
+    }
+    links->nstats = n;
+}
+
+const struct net_link *net_links_by_index(const struct net_links *links, int index)
+{
+    struct net_link key = {.index = index};
+    if (links->nlinks == 0)
+        return NULL;
+    return bsearch(&key, links->links, links->nlinks, sizeof(*links->links),
+                   net_links_compare_link);
+}
+
+bool net_links_stale(const struct net_links *links)
+{
+    if (!links->have_links || links->changed)
+        return true;
+    for (size_t i = 0; i < links->nstats; i++)
+        if (!net_links_by_index(links, links->stats[i].index))
+            return true; /* a link the table missed */
+    return false;
 }
 
 static int net_links_open(struct net_links *links)
@@ -65,6 +180,16 @@ static int net_links_open(struct net_links *links)
     links->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (links->fd < 0)
         return -errno;
+    struct sockaddr_nl self = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+    socklen_t len = sizeof(self);
+    if (bind(links->fd, (struct sockaddr *)&self, sizeof(self)) < 0 ||
+        getsockname(links->fd, (struct sockaddr *)&self, &len) < 0) {
+        int rc = -errno;
+        close(links->fd);
+        links->fd = -1;
+        return rc;
+    }
+    links->portid = self.nl_pid;
     /* The kernel answers a dump at once; the bound is only a backstop. */
     struct timeval tv = {.tv_sec = 1};
     setsockopt(links->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -73,22 +198,17 @@ static int net_links_open(struct net_links *links)
     return 0;
 }
 
-static void net_links_push(struct net_links *links, const struct net_link *link)
-{
-    if (links->n == links->cap) {
-        links->cap = links->cap ? links->cap * 2 : 16;
-        links->items = sonde_xrealloc(links->items, links->cap * sizeof(*links->items));
-    }
-    links->items[links->n++] = *link;
-}
-
-/* Reads the answers to request links->seq; 0 at NLMSG_DONE, or -errno. */
+/* Reads until the end of the answer to request links->seq; 0 or -errno. */
 static int net_links_receive(struct net_links *links)
 {
     for (;;) {
         struct iovec iov = {links->buf, NET_LINKS_BUF};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
         ssize_t got = recvmsg(links->fd, &mh, 0);
+        if (got < 0 && errno == ENOBUFS) {
+            links->changed = true; /* notifications were lost; the answer was not */
+            continue;
+        }
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
@@ -98,63 +218,90 @@ static int net_links_receive(struct net_links *links)
         int left = (int)got;
         for (const struct nlmsghdr *h = (const struct nlmsghdr *)links->buf; NLMSG_OK(h, left);
              h = NLMSG_NEXT(h, left)) {
-            if (h->nlmsg_seq != links->seq)
-                continue; /* an answer to an earlier, abandoned request */
-            if (h->nlmsg_type == NLMSG_DONE)
-                return 0;
-            if (h->nlmsg_type == NLMSG_ERROR)
-                return -EIO;
-            struct net_link link;
-            if (net_links_parse(h, &link))
-                net_links_push(links, &link);
+            int rc = net_links_take(links, h);
+            if (rc != 0)
+                return rc < 0 ? rc : 0;
         }
     }
 }
 
-int net_links_dump(struct net_links *links)
+/* Sends one dump request (RTM_GETSTATS or RTM_GETLINK) and reads its answer. */
+static int net_links_request(struct net_links *links, uint16_t type)
 {
-    links->ok = false;
-    links->n = 0;
+    struct {
+        struct nlmsghdr h;
+        union {
+            struct if_stats_msg stats;
+            struct ifinfomsg link;
+        } body;
+    } req;
+    memset(&req, 0, sizeof(req));
+    if (type == RTM_GETSTATS) {
+        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.body.stats));
+        req.body.stats.family = AF_UNSPEC;
+        req.body.stats.filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+    } else {
+        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.body.link));
+        req.body.link.ifi_family = AF_UNSPEC;
+    }
+    req.h.nlmsg_type = type;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    if (++links->seq == 0)
+        links->seq = 1; /* 0 is what notifications carry */
+    req.h.nlmsg_seq = links->seq;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(links->fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+        return -errno;
+    return net_links_receive(links);
+}
+
+static int net_links_dump_stats(struct net_links *links)
+{
+    links->nstats = 0;
+    int rc = net_links_request(links, RTM_GETSTATS);
+    if (rc == -EOPNOTSUPP)
+        links->unsupported = true;
+    return rc;
+}
+
+/* A change announced while this dump runs may or may not be in it:
+ * `changed` stays set and the next cycle dumps again. */
+static int net_links_dump_table(struct net_links *links)
+{
+    links->nlinks = 0;
+    links->have_links = false;
+    links->changed = false;
+    int rc = net_links_request(links, RTM_GETLINK);
+    links->dumps++;
+    if (rc == 0)
+        links->have_links = true;
+    return rc;
+}
+
+int net_links_update(struct net_links *links)
+{
+    if (links->unsupported)
+        return -EOPNOTSUPP;
+    int rc = 0;
     if (links->fd < 0) {
-        int rc = net_links_open(links);
+        rc = net_links_open(links);
+        if (rc == -EAFNOSUPPORT || rc == -EPROTONOSUPPORT || rc == -EACCES || rc == -EPERM)
+            links->unsupported = true; /* no rtnetlink here (kernel, seccomp, LSM) */
         if (rc < 0)
             return rc;
     }
-    struct {
-        struct nlmsghdr h;
-        struct ifinfomsg i;
-    } req;
-    memset(&req, 0, sizeof(req));
-    req.h.nlmsg_len = sizeof(req);
-    req.h.nlmsg_type = RTM_GETLINK;
-    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.h.nlmsg_seq = ++links->seq;
-    req.i.ifi_family = AF_UNSPEC;
-    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    int rc = 0;
-    if (sendto(links->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-        rc = -errno;
-    if (rc == 0)
-        rc = net_links_receive(links);
-    if (rc < 0) { /* a fresh socket next time: no half-read dump left in this one */
+    rc = net_links_dump_stats(links);
+    if (rc == 0 && net_links_stale(links))
+        rc = net_links_dump_table(links);
+    if (rc < 0) { /* a fresh socket next time: no half-read answer left in this one */
         close(links->fd);
         links->fd = -1;
+        links->have_links = false; /* notifications are lost with the socket */
+        links->nstats = 0;
         return rc;
     }
-    if (links->n > 1)
-        qsort(links->items, links->n, sizeof(*links->items), net_links_compare);
-    links->ok = true;
+    net_links_sort(links);
     return 0;
-}
-
-const struct net_link *net_links_find(const struct net_links *links, const char *name)
-{
-    if (!links->ok || strlen(name) >= NET_LINK_NAME)
-        return NULL;
-    struct net_link key;
-    memset(&key, 0, sizeof(key));
-    memcpy(key.name, name, strlen(name));
-    return bsearch(&key, links->items, links->n, sizeof(*links->items), net_links_compare);
 }
 
 void net_links_free(struct net_links *links)
@@ -162,6 +309,7 @@ void net_links_free(struct net_links *links)
     if (links->fd >= 0)
         close(links->fd);
     free(links->buf);
-    free(links->items);
+    free(links->links);
+    free(links->stats);
     net_links_init(links);
 }

@@ -1,8 +1,11 @@
 /*
  * check_net.c - unit tests of the net input: the /proc/net/dev line and file
  * parsers (odd names, truncated lines, counters near 2^64, empty files), the
- * /proc/net/snmp parser, Telegraf's interface choice, and full reads over
- * fixture directories (a capture of this machine and hand-made odd cases).
+ * /proc/net/snmp parser, Telegraf's interface choice, full reads over
+ * fixture directories (a capture of this machine and hand-made odd cases),
+ * and the rtnetlink side: its parsers, the index-to-name table across
+ * renames, new and removed interfaces, and the dumps against /proc/net/dev
+ * and sysfs, on this machine and in a network namespace of the test's own.
  */
 #include "../../plugins/net.c"
 
@@ -361,11 +364,28 @@ START_TEST(test_read_twice)
 }
 END_TEST
 
-/* ---- the rtnetlink dump (net_links.c) ---- */
+/* ---- rtnetlink (net_links.c) ---- */
 
 #include <dirent.h>
-#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Starts a netlink message of `type` with a `hdr`-byte family header. */
+static struct nlmsghdr *nl_start(char *buf, unsigned short type, uint32_t pid, uint32_t seq,
+                                 size_t hdr)
+{
+    memset(buf, 0, NLMSG_SPACE(hdr));
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    h->nlmsg_len = NLMSG_LENGTH(hdr);
+    h->nlmsg_type = type;
+    h->nlmsg_pid = pid;
+    h->nlmsg_seq = seq;
+    return h;
+}
 
 /* Appends one attribute to the message in `buf` (its header's length grows). */
 static void nl_attr(char *buf, unsigned short type, const void *data, size_t len)
@@ -378,85 +398,499 @@ static void nl_attr(char *buf, unsigned short type, const void *data, size_t len
     h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
-START_TEST(test_links_parse)
+/* An RTM_NEWLINK as the kernel sends it, in answer or as a notification. */
+static struct nlmsghdr *nl_link(char *buf, unsigned short type, uint32_t pid, uint32_t seq,
+                                int index, unsigned flags, const char *name)
 {
-    _Alignas(8) char buf[4096] = {0};
-    struct nlmsghdr *h = (struct nlmsghdr *)buf;
-    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    h->nlmsg_type = RTM_NEWLINK;
+    struct nlmsghdr *h = nl_start(buf, type, pid, seq, sizeof(struct ifinfomsg));
     struct ifinfomsg *ifi = NLMSG_DATA(h);
-    ifi->ifi_flags = IFF_UP | IFF_BROADCAST;
+    ifi->ifi_index = index;
+    ifi->ifi_flags = flags;
     nl_attr(buf, IFLA_MTU, &(unsigned){1500}, sizeof(unsigned));
-    nl_attr(buf, IFLA_IFNAME, "veth0:1", 8);
-    struct rtnl_link_stats64 st;
-    memset(&st, 0, sizeof(st));
-    st.rx_nohandler = 12345678901ULL;
-    st.rx_bytes = 7;
-    nl_attr(buf, IFLA_STATS64, &st, sizeof(st));
+    nl_attr(buf, IFLA_IFNAME, name, strlen(name) + 1);
+    return h;
+}
+
+/* An RTM_NEWSTATS with the first `size` bytes of `stats`. */
+static struct nlmsghdr *nl_stats(char *buf, uint32_t pid, uint32_t seq, int index,
+                                 const struct rtnl_link_stats64 *stats, size_t size)
+{
+    struct nlmsghdr *h = nl_start(buf, RTM_NEWSTATS, pid, seq, sizeof(struct if_stats_msg));
+    struct if_stats_msg *ifsm = NLMSG_DATA(h);
+    ifsm->ifindex = (uint32_t)index;
+    ifsm->filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+    nl_attr(buf, IFLA_STATS_LINK_64, stats, size);
+    return h;
+}
+
+/* Counters all different, so that a column taken from the wrong field shows. */
+static struct rtnl_link_stats64 nl_counters(uint64_t base)
+{
+    struct rtnl_link_stats64 s;
+    uint64_t *field = (uint64_t *)&s;
+    for (size_t i = 0; i < sizeof(s) / sizeof(uint64_t); i++)
+        field[i] = base + (1ULL << i);
+    return s;
+}
+
+START_TEST(test_links_parse_link)
+{
+    _Alignas(8) char buf[4096];
     struct net_link link;
-    ck_assert(net_links_parse(h, &link));
+    struct nlmsghdr *h = nl_link(buf, RTM_NEWLINK, 0, 0, 7, IFF_UP | IFF_BROADCAST, "veth0:1");
+    ck_assert(net_links_parse_link(h, &link));
     ck_assert_str_eq(link.name, "veth0:1");
-    ck_assert(link.has_nohandler);
-    ck_assert_uint_eq(link.rx_nohandler, 12345678901ULL);
+    ck_assert_int_eq(link.index, 7);
     ck_assert_uint_eq(link.flags, IFF_UP | IFF_BROADCAST);
 
-    /* A kernel older than 4.6: stats64 without the field. */
-    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    nl_attr(buf, IFLA_IFNAME, "eth1", 5);
-    nl_attr(buf, IFLA_STATS64, &st, offsetof(struct rtnl_link_stats64, rx_nohandler));
-    ck_assert(net_links_parse(h, &link));
-    ck_assert(!link.has_nohandler);
-
     /* No name, a name too long for an interface, another message type. */
-    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    ck_assert(!net_links_parse(h, &link));
+    h = nl_start(buf, RTM_NEWLINK, 0, 0, sizeof(struct ifinfomsg));
+    ck_assert(!net_links_parse_link(h, &link));
     nl_attr(buf, IFLA_IFNAME, "a-name-of-twenty-bytes", 23);
-    ck_assert(!net_links_parse(h, &link));
-    h->nlmsg_type = RTM_NEWADDR;
-    ck_assert(!net_links_parse(h, &link));
+    ck_assert(!net_links_parse_link(h, &link));
+    h = nl_link(buf, RTM_NEWADDR, 0, 0, 7, 0, "eth0");
+    ck_assert(!net_links_parse_link(h, &link));
     /* A truncated message. */
-    h->nlmsg_type = RTM_NEWLINK;
+    h = nl_link(buf, RTM_NEWLINK, 0, 0, 7, 0, "eth0");
     h->nlmsg_len = 8;
-    ck_assert(!net_links_parse(h, &link));
+    ck_assert(!net_links_parse_link(h, &link));
 }
 END_TEST
 
-/* The dump against this machine's sysfs: every interface, its flags and
- * receive_nohandler (read before and after, the counter may move). */
+START_TEST(test_links_parse_stats)
+{
+    _Alignas(8) char buf[4096];
+    struct net_link_stats out;
+    struct rtnl_link_stats64 st = nl_counters(1000);
+    st.rx_nohandler = 12345678901ULL;
+    struct nlmsghdr *h = nl_stats(buf, 0, 0, 3, &st, sizeof(st));
+    ck_assert(net_links_parse_stats(h, &out));
+    ck_assert_int_eq(out.index, 3);
+    ck_assert(out.has_nohandler);
+    ck_assert_uint_eq(out.stats.rx_nohandler, 12345678901ULL);
+    ck_assert_uint_eq(out.stats.tx_compressed, st.tx_compressed);
+    ck_assert_uint_eq(out.stats.rx_bytes, st.rx_bytes);
+
+    /* A kernel older than 4.6: the 23 fields of /proc/net/dev, no rx_nohandler. */
+    size_t old = offsetof(struct rtnl_link_stats64, rx_nohandler);
+    h = nl_stats(buf, 0, 0, 3, &st, old);
+    ck_assert(net_links_parse_stats(h, &out));
+    ck_assert(!out.has_nohandler);
+    ck_assert_uint_eq(out.stats.rx_nohandler, 0);
+    ck_assert_uint_eq(out.stats.tx_compressed, st.tx_compressed);
+
+    /* A pad attribute before the counters (64-bit alignment on some machines). */
+    h = nl_start(buf, RTM_NEWSTATS, 0, 0, sizeof(struct if_stats_msg));
+    ((struct if_stats_msg *)NLMSG_DATA(h))->ifindex = 9;
+    nl_attr(buf, IFLA_STATS_UNSPEC, "", 0);
+    nl_attr(buf, IFLA_STATS_LINK_64, &st, sizeof(st));
+    ck_assert(net_links_parse_stats(h, &out));
+    ck_assert_int_eq(out.index, 9);
+    ck_assert_uint_eq(out.stats.tx_packets, st.tx_packets);
+
+    /* Fewer fields than /proc/net/dev needs; no counters; another type; truncated. */
+    h = nl_stats(buf, 0, 0, 3, &st, old - sizeof(uint64_t));
+    ck_assert(!net_links_parse_stats(h, &out));
+    h = nl_start(buf, RTM_NEWSTATS, 0, 0, sizeof(struct if_stats_msg));
+    nl_attr(buf, IFLA_STATS_LINK_XSTATS, &st, 16);
+    ck_assert(!net_links_parse_stats(h, &out));
+    h = nl_link(buf, RTM_NEWLINK, 0, 0, 3, 0, "eth0");
+    ck_assert(!net_links_parse_stats(h, &out));
+    h = nl_stats(buf, 0, 0, 3, &st, sizeof(st));
+    h->nlmsg_len = NLMSG_LENGTH(4);
+    ck_assert(!net_links_parse_stats(h, &out));
+}
+END_TEST
+
+/* /proc/net/dev's sums, field by field (dev_seq_printf_stats). */
+START_TEST(test_columns_from_stats)
+{
+    struct rtnl_link_stats64 s = nl_counters(0);
+    uint64_t c[NET_NCOLUMNS];
+    net_columns_from_stats(&s, c);
+    ck_assert_uint_eq(c[NET_RX_BYTES], s.rx_bytes);
+    ck_assert_uint_eq(c[NET_RX_PACKETS], s.rx_packets);
+    ck_assert_uint_eq(c[NET_RX_ERRS], s.rx_errors);
+    ck_assert_uint_eq(c[NET_RX_DROP], s.rx_dropped + s.rx_missed_errors);
+    ck_assert_uint_eq(c[NET_RX_FIFO], s.rx_fifo_errors);
+    ck_assert_uint_eq(c[NET_RX_FRAME],
+                      s.rx_length_errors + s.rx_over_errors + s.rx_crc_errors + s.rx_frame_errors);
+    ck_assert_uint_eq(c[NET_RX_COMPRESSED], s.rx_compressed);
+    ck_assert_uint_eq(c[NET_RX_MULTICAST], s.multicast);
+    ck_assert_uint_eq(c[NET_TX_BYTES], s.tx_bytes);
+    ck_assert_uint_eq(c[NET_TX_PACKETS], s.tx_packets);
+    ck_assert_uint_eq(c[NET_TX_ERRS], s.tx_errors);
+    ck_assert_uint_eq(c[NET_TX_DROP], s.tx_dropped);
+    ck_assert_uint_eq(c[NET_TX_FIFO], s.tx_fifo_errors);
+    ck_assert_uint_eq(c[NET_TX_COLLS], s.collisions);
+    ck_assert_uint_eq(c[NET_TX_CARRIER], s.tx_carrier_errors + s.tx_aborted_errors +
+                                             s.tx_window_errors + s.tx_heartbeat_errors);
+    ck_assert_uint_eq(c[NET_TX_COMPRESSED], s.tx_compressed);
+    /* The kernel's u64 sums wrap; so do ours. */
+    s.rx_dropped = UINT64_MAX;
+    s.rx_missed_errors = 2;
+    net_columns_from_stats(&s, c);
+    ck_assert_uint_eq(c[NET_RX_DROP], 1);
+}
+END_TEST
+
+/* Answers are told from notifications by port id and sequence number. */
+START_TEST(test_links_take)
+{
+    _Alignas(8) char buf[4096];
+    struct net_links links;
+    net_links_init(&links);
+    links.portid = 4242;
+    links.seq = 5;
+    struct rtnl_link_stats64 st = nl_counters(0);
+
+    /* A notification (the kernel's own, or one caused by another process's
+     * request, carrying that one's port and sequence) marks the table. */
+    ck_assert_int_eq(net_links_take(&links, nl_link(buf, RTM_NEWLINK, 0, 0, 2, 0, "eth0")), 0);
+    ck_assert(links.changed);
+    links.changed = false;
+    ck_assert_int_eq(net_links_take(&links, nl_link(buf, RTM_DELLINK, 999, 5, 2, 0, "eth0")), 0);
+    ck_assert(links.changed);
+    ck_assert_uint_eq(links.nlinks, 0);
+    links.changed = false;
+    /* Other notifications, and answers to an earlier request, are passed over. */
+    ck_assert_int_eq(net_links_take(&links, nl_start(buf, RTM_NEWADDR, 0, 0, 16)), 0);
+    ck_assert_int_eq(net_links_take(&links, nl_stats(buf, 4242, 4, 1, &st, sizeof(st))), 0);
+    ck_assert_int_eq(net_links_take(&links, nl_start(buf, NLMSG_DONE, 4242, 4, 4)), 0);
+    ck_assert(!links.changed);
+    ck_assert_uint_eq(links.nstats, 0);
+
+    /* Answers. */
+    ck_assert_int_eq(net_links_take(&links, nl_link(buf, RTM_NEWLINK, 4242, 5, 2, 1, "eth0")), 0);
+    ck_assert_int_eq(net_links_take(&links, nl_stats(buf, 4242, 5, 2, &st, sizeof(st))), 0);
+    ck_assert(!links.changed);
+    ck_assert_uint_eq(links.nlinks, 1);
+    ck_assert_uint_eq(links.nstats, 1);
+    ck_assert_int_eq(net_links_take(&links, nl_start(buf, NLMSG_DONE, 4242, 5, 4)), 1);
+    struct nlmsghdr *h = nl_start(buf, NLMSG_ERROR, 4242, 5, sizeof(struct nlmsgerr));
+    ((struct nlmsgerr *)NLMSG_DATA(h))->error = -EOPNOTSUPP;
+    ck_assert_int_eq(net_links_take(&links, h), -EOPNOTSUPP);
+    net_links_free(&links);
+}
+END_TEST
+
+/* Feeds one RTM_GETLINK answer: `n` links {index, name}, all up. */
+static void links_table(struct net_links *links, const int *index, const char *const *name,
+                        size_t n)
+{
+    _Alignas(8) char buf[4096];
+    links->nlinks = 0;
+    links->changed = false;
+    for (size_t i = 0; i < n; i++)
+        net_links_take(
+            links, nl_link(buf, RTM_NEWLINK, links->portid, links->seq, index[i], IFF_UP, name[i]));
+    links->have_links = true;
+}
+
+/* Feeds one RTM_GETSTATS answer for `n` indexes; rx_bytes is 100 * index. */
+static void links_counters(struct net_links *links, const int *index, size_t n)
+{
+    _Alignas(8) char buf[4096];
+    links->nstats = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct rtnl_link_stats64 st = nl_counters(0);
+        st.rx_bytes = 100 * (uint64_t)index[i];
+        net_links_take(links, nl_stats(buf, links->portid, links->seq, index[i], &st, sizeof(st)));
+    }
+}
+
+static const struct net_dev *devs_find(const struct net_devs *devs, const char *name)
+{
+    for (size_t i = 0; i < devs->n; i++)
+        if (strcmp(devs->items[i].name, name) == 0)
+            return &devs->items[i];
+    return NULL;
+}
+
+/* The index-to-name table across cycles: an interface appearing, renamed,
+ * gone, and gone between the two dumps of one cycle. */
+START_TEST(test_links_mapping)
+{
+    _Alignas(8) char buf[4096];
+    struct net_links links;
+    net_links_init(&links);
+    links.portid = 1;
+    links.seq = 1;
+    struct net_devs devs = {0};
+
+    ck_assert(net_links_stale(&links)); /* no table yet */
+    links_table(&links, (int[]){2, 1}, (const char *const[]){"eth0", "lo"}, 2);
+    links_counters(&links, (int[]){2, 1}, 2);
+    net_links_sort(&links);
+    ck_assert(!net_links_stale(&links));
+    net_devs_from_links(&links, &devs);
+    ck_assert_uint_eq(devs.n, 2);
+    ck_assert_str_eq(devs.items[0].name, "lo"); /* index order */
+    ck_assert_str_eq(devs.items[1].name, "eth0");
+    ck_assert_uint_eq(devs.items[1].column[NET_RX_BYTES], 200);
+    ck_assert(devs.items[1].has_nohandler);
+    ck_assert_uint_eq(devs.items[1].flags, IFF_UP);
+
+    /* A new interface: its counters come before any notification is read. */
+    links.seq++;
+    links_counters(&links, (int[]){1, 2, 3}, 3);
+    net_links_sort(&links);
+    ck_assert(net_links_stale(&links));
+    links_table(&links, (int[]){1, 2, 3}, (const char *const[]){"lo", "eth0", "veth0"}, 3);
+    net_links_sort(&links);
+    ck_assert(!net_links_stale(&links));
+    net_devs_from_links(&links, &devs);
+    ck_assert_uint_eq(devs.n, 3);
+    ck_assert_uint_eq(devs_find(&devs, "veth0")->column[NET_RX_BYTES], 300);
+
+    /* eth0 renamed wan0: same index, announced by a notification. */
+    links.seq++;
+    ck_assert_int_eq(net_links_take(&links, nl_link(buf, RTM_NEWLINK, 0, 0, 2, IFF_UP, "wan0")), 0);
+    links_counters(&links, (int[]){1, 2, 3}, 3);
+    ck_assert(net_links_stale(&links));
+    links_table(&links, (int[]){1, 2, 3}, (const char *const[]){"lo", "wan0", "veth0"}, 3);
+    net_links_sort(&links);
+    net_devs_from_links(&links, &devs);
+    ck_assert_uint_eq(devs.n, 3);
+    ck_assert_ptr_null(devs_find(&devs, "eth0"));
+    ck_assert_uint_eq(devs_find(&devs, "wan0")->column[NET_RX_BYTES], 200);
+
+    /* veth0 gone: no counters, no series, whether or not the table knows yet. */
+    links.seq++;
+    links_counters(&links, (int[]){1, 2}, 2);
+    net_links_sort(&links);
+    ck_assert(!net_links_stale(&links));
+    net_devs_from_links(&links, &devs);
+    ck_assert_uint_eq(devs.n, 2);
+    ck_assert_ptr_null(devs_find(&devs, "veth0"));
+
+    /* wan0 removed between the counters and the table: left out. */
+    links.seq++;
+    links_counters(&links, (int[]){1, 2, 4}, 3);
+    links_table(&links, (int[]){1, 4}, (const char *const[]){"lo", "new0"}, 2);
+    net_links_sort(&links);
+    net_devs_from_links(&links, &devs);
+    ck_assert_uint_eq(devs.n, 2);
+    ck_assert_ptr_null(devs_find(&devs, "wan0"));
+    ck_assert_uint_eq(devs_find(&devs, "new0")->column[NET_RX_BYTES], 400);
+
+    /* A restarted dump repeating an interface gives it once. */
+    links.seq++;
+    links_counters(&links, (int[]){4, 1, 4}, 3);
+    net_links_sort(&links);
+    net_devs_from_links(&links, &devs);
+    ck_assert_uint_eq(devs.n, 2);
+    net_devs_free(&devs);
+    net_links_free(&links);
+}
+END_TEST
+
+/* This namespace's /proc/net/dev, parsed. */
+static void proc_net_dev(struct net_devs *devs)
+{
+    static char text[1 << 16];
+    FILE *f = fopen("/proc/net/dev", "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    ck_assert_uint_lt(n, sizeof(text) - 1);
+    text[n] = '\0';
+    net_parse_dev(text, devs);
+    ck_assert_uint_eq(devs->skipped, 0);
+}
+
+static uint64_t sysfs_number(const char *name, const char *attr)
+{
+    char path[512], text[64];
+    snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, attr);
+    ck_assert_int_gt(sonde_read_small(path, text, sizeof(text)), 0);
+    return strtoull(text, NULL, 0);
+}
+
+/* This machine: every interface of /proc/net/dev, its 16 columns between
+ * two reads of the file around the dumps, its receive_nohandler between two
+ * reads of sysfs, its flags as sysfs has them. */
 START_TEST(test_links_live)
 {
     struct net_links links;
     net_links_init(&links);
-    ck_assert_int_eq(net_links_dump(&links), 0);
-    ck_assert(links.ok);
-    DIR *d = opendir("/sys/class/net");
-    ck_assert_ptr_nonnull(d);
-    size_t seen = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[512], text[64];
-        snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_nohandler", de->d_name);
-        ck_assert_int_gt(sonde_read_small(path, text, sizeof(text)), 0);
-        unsigned long long before = strtoull(text, NULL, 10);
-        ck_assert_int_eq(net_links_dump(&links), 0);
-        const struct net_link *link = net_links_find(&links, de->d_name);
-        ck_assert_msg(link != NULL, "%s is not in the dump", de->d_name);
-        ck_assert(link->has_nohandler);
-        ck_assert_int_gt(sonde_read_small(path, text, sizeof(text)), 0);
-        ck_assert_uint_ge(link->rx_nohandler, before);
-        ck_assert_uint_le(link->rx_nohandler, strtoull(text, NULL, 10));
-        snprintf(path, sizeof(path), "/sys/class/net/%s/flags", de->d_name);
-        ck_assert_int_gt(sonde_read_small(path, text, sizeof(text)), 0);
-        unsigned long flags = strtoul(text, NULL, 0);
-        ck_assert_uint_eq(link->flags & (IFF_UP | IFF_LOOPBACK), flags & (IFF_UP | IFF_LOOPBACK));
-        seen++;
+    struct net_devs before = {0}, after = {0}, got = {0};
+    proc_net_dev(&before);
+    for (size_t i = 0; i < before.n; i++) {
+        const char *name = before.items[i].name;
+        uint64_t nohandler = sysfs_number(name, "statistics/rx_nohandler");
+        proc_net_dev(&before);
+        ck_assert_int_eq(net_links_update(&links), 0);
+        proc_net_dev(&after);
+        net_devs_from_links(&links, &got);
+        ck_assert_uint_eq(got.n, before.n);
+        const struct net_dev *b = devs_find(&before, name), *a = devs_find(&after, name);
+        const struct net_dev *g = devs_find(&got, name);
+        ck_assert_msg(g != NULL, "%s is not in the dump", name);
+        for (size_t c = 0; c < NET_NCOLUMNS; c++) {
+            ck_assert_uint_ge(g->column[c], b->column[c]);
+            ck_assert_uint_le(g->column[c], a->column[c]);
+        }
+        ck_assert(g->has_nohandler);
+        ck_assert_uint_ge(g->rx_nohandler, nohandler);
+        ck_assert_uint_le(g->rx_nohandler, sysfs_number(name, "statistics/rx_nohandler"));
+        unsigned mask = IFF_UP | IFF_LOOPBACK;
+        ck_assert_uint_eq(g->flags & mask, sysfs_number(name, "flags") & mask);
     }
-    closedir(d);
-    ck_assert_uint_eq(seen, links.n);
-    ck_assert_ptr_null(net_links_find(&links, "no-such-if0"));
+    ck_assert_uint_ge(links.dumps, 1);
+    net_devs_free(&before);
+    net_devs_free(&after);
+    net_devs_free(&got);
     net_links_free(&links);
+}
+END_TEST
+
+/* The rest runs in a network namespace of its own, in a child process: no
+ * ck_assert there, a failed check exits with its line number. */
+#define NS_CHECK(cond)                                                                             \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);                             \
+            _exit(__LINE__ % 200 + 1);                                                             \
+        }                                                                                          \
+    } while (0)
+
+static bool ns_sh(const char *cmd)
+{
+    int rc = system(cmd);
+    return rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+}
+
+static bool ns_only(const struct net_devs *devs, const char *const *names, size_t n)
+{
+    if (devs->n != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!devs_find(devs, names[i]))
+            return false;
+    return true;
+}
+
+/* One read of the input over the live paths, against /proc/net/dev read
+ * after it: nothing moves in this namespace once the packets are counted. */
+static void ns_read_matches_proc(size_t want_points)
+{
+    struct net_config cfg = {.ignore_protocol_stats = true};
+    struct sonde_context ctx = {
+        .procfs = "/proc", .sysfs = "/sys", .rootfs = "/", .hostname = "t", .instance = "net"};
+    void *state = NULL;
+    NS_CHECK(sonde_plugin_net.init(&state, &cfg, &ctx) == 0);
+    struct sonde_batch *b = batch_new("net");
+    NS_CHECK(sonde_plugin_net.read(state, b) == 0);
+    NS_CHECK(((struct net_state *)state)->from_links);
+    sonde_plugin_net.destroy(state);
+    batch_finish(b);
+    struct net_devs proc = {0};
+    proc_net_dev(&proc);
+    NS_CHECK(b->nseries == proc.n * (NET_NCOLUMNS + 1));
+    for (size_t i = 0; i < proc.n; i++) {
+        const char *name = proc.items[i].name;
+        for (size_t c = 0; c < NET_NCOLUMNS; c++) {
+            const struct sonde_series *s =
+                series_find(b, net_families[c].name, "device", name, NULL);
+            NS_CHECK(s && s->value == (double)proc.items[i].column[c]);
+        }
+        NS_CHECK(series_find(b, "node_network_receive_nohandler_total", "device", name, NULL));
+    }
+    NS_CHECK(b->npoints == want_points);
+    net_devs_free(&proc);
+    batch_free(b);
+}
+
+/* Sends a few datagrams over lo so that its counters are not all 0. */
+static void ns_traffic(void)
+{
+    int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(to);
+    NS_CHECK(rx >= 0 && tx >= 0 && bind(rx, (struct sockaddr *)&to, sizeof(to)) == 0);
+    NS_CHECK(getsockname(rx, (struct sockaddr *)&to, &len) == 0);
+    for (int i = 0; i < 5; i++)
+        NS_CHECK(sendto(tx, "sonde", 5, 0, (struct sockaddr *)&to, sizeof(to)) == 5);
+    char got[8];
+    for (int i = 0; i < 5; i++)
+        NS_CHECK(recv(rx, got, sizeof(got), 0) == 5);
+    close(rx);
+    close(tx);
+}
+
+static void ns_scenario(void)
+{
+    struct net_links links;
+    net_links_init(&links);
+    struct net_devs devs = {0};
+    NS_CHECK(net_links_update(&links) == 0);
+    net_devs_from_links(&links, &devs);
+    NS_CHECK(ns_only(&devs, (const char *const[]){"lo"}, 1));
+    NS_CHECK(links.dumps == 1);
+    /* Nothing changed: the counters only. */
+    NS_CHECK(net_links_update(&links) == 0 && links.dumps == 1);
+
+    NS_CHECK(ns_sh("ip link add v0 type veth peer name v1"));
+    NS_CHECK(net_links_update(&links) == 0 && links.dumps == 2);
+    net_devs_from_links(&links, &devs);
+    NS_CHECK(ns_only(&devs, (const char *const[]){"lo", "v0", "v1"}, 3));
+    int v0 = (int)if_nametoindex("v0");
+    NS_CHECK(v0 > 0);
+
+    NS_CHECK(ns_sh("ip link set v0 name w0"));
+    NS_CHECK(net_links_update(&links) == 0 && links.dumps == 3);
+    net_devs_from_links(&links, &devs);
+    NS_CHECK(ns_only(&devs, (const char *const[]){"lo", "v1", "w0"}, 3));
+    NS_CHECK(net_links_by_index(&links, v0) && !strcmp(net_links_by_index(&links, v0)->name, "w0"));
+    NS_CHECK(!(devs_find(&devs, "w0")->flags & IFF_UP));
+
+    NS_CHECK(ns_sh("ip link set w0 up && ip link set lo up"));
+    NS_CHECK(net_links_update(&links) == 0);
+    net_devs_from_links(&links, &devs);
+    NS_CHECK(devs_find(&devs, "w0")->flags & IFF_UP);
+    NS_CHECK(devs_find(&devs, "lo")->flags & IFF_UP);
+    NS_CHECK(!(devs_find(&devs, "v1")->flags & IFF_UP));
+    uint64_t dumps = links.dumps;
+    NS_CHECK(net_links_update(&links) == 0 && links.dumps == dumps);
+
+    ns_traffic();
+    net_devs_from_links(&links, &devs);
+    ns_read_matches_proc(1); /* w0 is the one up, non-loopback interface */
+
+    NS_CHECK(ns_sh("ip link del w0"));
+    NS_CHECK(net_links_update(&links) == 0);
+    net_devs_from_links(&links, &devs);
+    NS_CHECK(ns_only(&devs, (const char *const[]){"lo"}, 1));
+    NS_CHECK(devs.items[0].column[NET_RX_PACKETS] >= 5);
+    net_devs_free(&devs);
+    net_links_free(&links);
+}
+
+/* Interfaces added, renamed, brought up and removed in a namespace of the
+ * test's own, against the real kernel. Needs CAP_SYS_ADMIN and ip(8). */
+START_TEST(test_links_netns)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNET) < 0)
+            _exit(errno == EPERM ? 250 : 2);
+        if (!ns_sh("ip -V >/dev/null 2>&1"))
+            _exit(251);
+        ns_scenario();
+        _exit(0);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    if (WEXITSTATUS(status) >= 250) {
+        fprintf(stderr, "test_links_netns: skipped (%s)\n",
+                WEXITSTATUS(status) == 250 ? "no permission for a network namespace" : "no ip(8)");
+        return;
+    }
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
 }
 END_TEST
 
@@ -465,8 +899,13 @@ static Suite *net_suite(void)
     Suite *s = suite_create("net");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_parse_line);
-    tcase_add_test(tc, test_links_parse);
+    tcase_add_test(tc, test_links_parse_link);
+    tcase_add_test(tc, test_links_parse_stats);
+    tcase_add_test(tc, test_columns_from_stats);
+    tcase_add_test(tc, test_links_take);
+    tcase_add_test(tc, test_links_mapping);
     tcase_add_test(tc, test_links_live);
+    tcase_add_test(tc, test_links_netns);
     tcase_add_test(tc, test_parse_line_odd_names);
     tcase_add_test(tc, test_parse_line_bad);
     tcase_add_test(tc, test_parse_fixture);
