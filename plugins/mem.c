@@ -197,8 +197,9 @@ static void mem_stats_add(struct mem_stats *st, const struct mem_entry *e)
     st->entries[st->nentries++] = *e;
 
     for (size_t f = 0; f < MEM_NFIELDS; f++) {
-        if (strlen(mem_fields[f].key) == e->key_len &&
-            memcmp(mem_fields[f].key, e->key, e->key_len) == 0) {
+        /* strncmp stops at the first difference: no strlen per line and key */
+        if (strncmp(mem_fields[f].key, e->key, e->key_len) == 0 &&
+            mem_fields[f].key[e->key_len] == '\0') {
             /* gopsutil multiplies by 1024 whatever the unit, in uint64. */
             st->field[f] = mem_fields[f].bytes ? e->value * 1024 : e->value;
             st->seen[f] = true;
