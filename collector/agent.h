@@ -17,7 +17,8 @@ struct store {
     pthread_mutex_t lock;
     struct sonde_batch **slots; /* owned */
     size_t nslots;
-    _Atomic uint64_t generation; /* bumped on every publish */
+    _Atomic uint64_t generation;     /* bumped on every publish */
+    struct expo_cache *render_cache; /* owned; used under the lock */
 };
 
 void store_init(struct store *store, size_t nslots);

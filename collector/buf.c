@@ -8,7 +8,7 @@
 
 #include "core.h"
 
-static void buf_reserve(struct sonde_buf *buf, size_t extra)
+void buf_reserve(struct sonde_buf *buf, size_t extra)
 {
     size_t need = buf->len + extra + 1;
     if (need <= buf->cap)

@@ -27,6 +27,11 @@ void batch_finish(struct sonde_batch *batch);
  * with sonde_file_read_shared are valid until the next. */
 void file_round_begin(void);
 
+/* ---- buf.c ---- */
+/* Makes room for `extra` more bytes and the terminating NUL, for writers
+ * that fill buf->data themselves. */
+void buf_reserve(struct sonde_buf *buf, size_t extra);
+
 /* ---- log.c ---- */
 void log_set_level(enum sonde_log_level level);
 int64_t clock_realtime_ns(void);
@@ -50,6 +55,15 @@ struct expo_source {
 /* Appends every series of every batch, grouped by family (sorted by name,
  * one HELP and TYPE each). */
 void expo_render(struct sonde_buf *out, const struct expo_source *src, enum expo_format format);
+/* The grouping of one render kept for the next (whatever the format): the
+ * next render of series of the same families, run by run, skips grouping
+ * and sorting. Not shared between threads without a lock. */
+struct expo_cache;
+struct expo_cache *expo_cache_new(void);
+void expo_cache_free(struct expo_cache *cache);
+/* expo_render with a cache (updated). */
+void expo_render_cached(struct sonde_buf *out, const struct expo_source *src,
+                        enum expo_format format, struct expo_cache *cache);
 /* Picks the format from an Accept header (NULL: text). */
 enum expo_format expo_negotiate(const char *accept);
 const char *expo_content_type(enum expo_format format);

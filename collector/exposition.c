@@ -6,6 +6,16 @@
  * family the batches' order is kept. In OpenMetrics a counter family is
  * named without its _total suffix and the body ends with "# EOF"; a counter
  * whose name lacks _total is exposed as "unknown" there, never mangled.
+ *
+ * Grouping works on runs (consecutive series of one batch with one family
+ * pointer: inputs emit a family's series together), and its result, the
+ * runs in output order, is kept in an expo_cache for the next render. The
+ * next render reuses it when its runs have the same family names, compared
+ * as text, run by run: then it would group them the same way, whatever the
+ * runs' lengths and the families' addresses; the runs themselves, and what
+ * each family says (type, help), are read afresh at every render. Addresses
+ * alone would not do: a family may live in a batch's arena, and a later
+ * batch may put a family of another name at the same address.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,13 +23,108 @@
 
 #include "core.h"
 
-/* Families by name: a small open-addressing table, so grouping costs one
- * hash per series and one sort of the distinct names, not a sort of every
- * series. Each family keeps its series as a chain in emission order. */
-struct expo_group {
-    const struct sonde_family *family; /* the first family seen of this name */
-    size_t first, last;                /* chain through expo_next[] */
+/* Consecutive series of one batch that share a family pointer. */
+struct expo_run {
+    const struct sonde_series *series; /* the first; borrowed from its batch */
+    size_t count;
+    size_t next; /* the next run of the same name, while grouping */
 };
+
+struct expo_cache {
+    bool valid;
+    /* The last grouping's key, all its order depends on: the family name of
+     * each run, one after another (NUL-terminated) in names, run r's from
+     * name_at[r]. */
+    size_t *name_at;
+    size_t nkeys;
+    char *names;
+    size_t names_len, names_cap;
+    /* Its result: run indices in output order; group g is
+     * order[group_start[g] .. group_start[g + 1]). */
+    size_t *order, *group_start;
+    size_t ngroups;
+    /* This render's runs (scratch, grown as needed). */
+    struct expo_run *runs;
+    size_t nruns, runs_cap;
+};
+
+/* Families by name while grouping: a small open-addressing table, so
+ * grouping costs one hash per run and one sort of the distinct names. */
+struct expo_group {
+    const char *name;   /* of the first run seen with it */
+    size_t first, last; /* chain of runs through expo_run.next */
+};
+
+struct expo_cache *expo_cache_new(void)
+{
+    return sonde_xcalloc(1, sizeof(struct expo_cache));
+}
+
+void expo_cache_free(struct expo_cache *cache)
+{
+    if (!cache)
+        return;
+    free(cache->name_at);
+    free(cache->names);
+    free(cache->order);
+    free(cache->group_start);
+    free(cache->runs);
+    free(cache);
+}
+
+/* Splits the source's series into runs (cache->runs). */
+static void expo_runs(struct expo_cache *cache, const struct expo_source *src)
+{
+    cache->nruns = 0;
+    for (size_t i = 0; i < src->nbatches; i++) {
+        const struct sonde_batch *b = src->batches[i];
+        for (size_t j = 0; b && j < b->nseries; j++) {
+            if (j && b->series[j].family == b->series[j - 1].family) {
+                cache->runs[cache->nruns - 1].count++;
+                continue;
+            }
+            if (cache->nruns == cache->runs_cap) {
+                cache->runs_cap = cache->runs_cap ? cache->runs_cap * 2 : 64;
+                cache->runs = sonde_xrealloc(cache->runs, cache->runs_cap * sizeof(*cache->runs));
+            }
+            cache->runs[cache->nruns++] = (struct expo_run){.series = &b->series[j], .count = 1};
+        }
+    }
+}
+
+/* Whether this render's runs have the family names, run by run, of those
+ * the cached grouping was made of. */
+static bool expo_cache_matches(const struct expo_cache *cache)
+{
+    if (!cache->valid || cache->nkeys != cache->nruns)
+        return false;
+    for (size_t r = 0; r < cache->nruns; r++)
+        if (strcmp(cache->runs[r].series->family->name, cache->names + cache->name_at[r]) != 0)
+            return false;
+    return true;
+}
+
+/* Keeps this render's runs as the key of the grouping just made. */
+static void expo_cache_keep(struct expo_cache *cache)
+{
+    cache->name_at =
+        sonde_xrealloc(cache->name_at, (cache->nruns ? cache->nruns : 1) * sizeof(*cache->name_at));
+    cache->nkeys = cache->nruns;
+    cache->names_len = 0;
+    for (size_t r = 0; r < cache->nruns; r++) {
+        const char *name = cache->runs[r].series->family->name;
+        size_t len = strlen(name) + 1;
+        if (cache->names_cap - cache->names_len < len) {
+            while (cache->names_cap - cache->names_len < len)
+                cache->names_cap = cache->names_cap ? cache->names_cap * 2 : 4096;
+            cache->names = sonde_xrealloc(cache->names, cache->names_cap);
+        }
+        memcpy(cache->names + cache->names_len, name, len);
+        cache->name_at[r] = cache->names_len;
+        cache->names_len += len;
+    }
+    cache->valid = true;
+}
 
 static uint64_t expo_hash(const char *s)
 {
@@ -31,54 +136,97 @@ static uint64_t expo_hash(const char *s)
 
 static int expo_group_compare(const void *a, const void *b)
 {
-    return strcmp(((const struct expo_group *)a)->family->name,
-                  ((const struct expo_group *)b)->family->name);
+    return strcmp(((const struct expo_group *)a)->name, ((const struct expo_group *)b)->name);
 }
 
-static const char *expo_escape(char c)
+/* Groups the runs by family name, families sorted by name, each keeping its
+ * runs in the source's order: fills cache->order and group_start. */
+static void expo_group(struct expo_cache *cache)
 {
-    return c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n";
+    size_t nruns = cache->nruns, cap = 64;
+    while (cap < nruns * 2)
+        cap *= 2;
+    struct expo_group *table = sonde_xcalloc(cap, sizeof(*table));
+    size_t ngroups = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        const char *name = cache->runs[r].series->family->name;
+        size_t slot = expo_hash(name) & (cap - 1);
+        while (table[slot].name && table[slot].name != name && strcmp(table[slot].name, name) != 0)
+            slot = (slot + 1) & (cap - 1);
+        if (!table[slot].name) {
+            table[slot] = (struct expo_group){.name = name, .first = r};
+            ngroups++;
+        } else {
+            cache->runs[table[slot].last].next = r;
+        }
+        table[slot].last = r;
+        cache->runs[r].next = SIZE_MAX;
+    }
+    size_t g = 0; /* compact the used slots, then sort them by name */
+    for (size_t i = 0; i < cap; i++)
+        if (table[i].name)
+            table[g++] = table[i];
+    qsort(table, ngroups, sizeof(*table), expo_group_compare);
+    cache->order = sonde_xrealloc(cache->order, (nruns ? nruns : 1) * sizeof(*cache->order));
+    cache->group_start =
+        sonde_xrealloc(cache->group_start, (ngroups + 1) * sizeof(*cache->group_start));
+    size_t n = 0;
+    for (g = 0; g < ngroups; g++) {
+        cache->group_start[g] = n;
+        for (size_t r = table[g].first; r != SIZE_MAX; r = cache->runs[r].next)
+            cache->order[n++] = r;
+    }
+    cache->group_start[ngroups] = n;
+    cache->ngroups = ngroups;
+    free(table);
 }
 
-/* Appends `s` with every character of `special` (some of backslash, double
- * quote, newline) escaped; runs without one are copied whole. */
-static void expo_escaped(struct sonde_buf *out, const char *s, const char *special)
+/* Room for `n` more bytes and the terminating NUL; returns where they go.
+ * The writers below fill it and then set out->len. */
+static inline char *expo_room(struct sonde_buf *out, size_t n)
+{
+    if (out->cap - out->len <= n)
+        buf_reserve(out, n);
+    return out->data + out->len;
+}
+
+/* Writes `s` with every character of `special` (some of backslash, double
+ * quote, newline) escaped; runs without one are copied whole. `p` has room
+ * for twice strlen(s). */
+static char *expo_escaped(char *p, const char *s, const char *special)
 {
     for (;;) {
         size_t run = strcspn(s, special);
-        sonde_buf_append(out, s, run);
+        memcpy(p, s, run);
+        p += run;
         if (!s[run])
-            return;
-        sonde_buf_append(out, expo_escape(s[run]), 2);
+            return p;
+        *p++ = '\\';
+        *p++ = s[run] == '\n' ? 'n' : s[run];
         s += run + 1;
     }
 }
 
-/* Escapes HELP text: backslash and newline (and, for OpenMetrics, the
- * double quote). */
-static void expo_help(struct sonde_buf *out, const char *s, enum expo_format format)
+/* Writes a label value of `len` bytes, backslash, double quote and newline
+ * escaped; `p` has room for 2 * len. Values are short: one pass. */
+static char *expo_label_value(char *p, const char *s, size_t len)
 {
-    expo_escaped(out, s, format == EXPO_OPENMETRICS ? "\\\n\"" : "\\\n");
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '\\' || c == '"' || c == '\n') {
+            *p++ = '\\';
+            c = c == '\n' ? 'n' : c;
+        }
+        *p++ = c;
+    }
+    return p;
 }
 
-static void expo_label_value(struct sonde_buf *out, const char *s)
-{
-    expo_escaped(out, s, "\\\"\n");
-}
-
-static bool expo_ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
-static const char *expo_type_name(const struct sonde_family *f, enum expo_format format)
+static const char *expo_type_name(const struct sonde_family *f, bool total, enum expo_format format)
 {
     switch (f->type) {
     case SONDE_COUNTER:
-        if (format == EXPO_OPENMETRICS && !expo_ends_with(f->name, "_total"))
-            return "unknown";
-        return "counter";
+        return format == EXPO_OPENMETRICS && !total ? "unknown" : "counter";
     case SONDE_GAUGE:
     case SONDE_INFO:
         return "gauge";
@@ -88,99 +236,90 @@ static const char *expo_type_name(const struct sonde_family *f, enum expo_format
     return "untyped";
 }
 
-static void expo_family_header(struct sonde_buf *out, const struct sonde_family *f,
+/* Writes HELP and TYPE; the help text has backslash and newline (and, for
+ * OpenMetrics, the double quote) escaped. */
+static void expo_family_header(struct sonde_buf *out, const struct sonde_family *f, size_t name_len,
                                enum expo_format format)
 {
-    size_t name_len = strlen(f->name);
-    if (format == EXPO_OPENMETRICS && f->type == SONDE_COUNTER && expo_ends_with(f->name, "_total"))
-        name_len -= 6;
-    sonde_buf_append(out, "# HELP ", 7);
-    sonde_buf_append(out, f->name, name_len);
-    sonde_buf_append(out, " ", 1);
-    expo_help(out, f->help, format);
-    sonde_buf_append(out, "\n# TYPE ", 8);
-    sonde_buf_append(out, f->name, name_len);
-    sonde_buf_append(out, " ", 1);
-    sonde_buf_puts(out, expo_type_name(f, format));
-    sonde_buf_append(out, "\n", 1);
+    bool total = name_len >= 6 && memcmp(f->name + name_len - 6, "_total", 6) == 0;
+    size_t shown =
+        format == EXPO_OPENMETRICS && f->type == SONDE_COUNTER && total ? name_len - 6 : name_len;
+    const char *type = expo_type_name(f, total, format);
+    size_t type_len = strlen(type);
+    char *p = expo_room(out, 2 * strlen(f->help) + 2 * shown + type_len + 18);
+    memcpy(p, "# HELP ", 7);
+    memcpy(p + 7, f->name, shown);
+    p[7 + shown] = ' ';
+    p = expo_escaped(p + 8 + shown, f->help, format == EXPO_OPENMETRICS ? "\\\n\"" : "\\\n");
+    memcpy(p, "\n# TYPE ", 8);
+    memcpy(p + 8, f->name, shown);
+    p[8 + shown] = ' ';
+    memcpy(p + 9 + shown, type, type_len);
+    p[9 + shown + type_len] = '\n';
+    out->len = (size_t)(p + 10 + shown + type_len - out->data);
 }
 
-static void expo_sample(struct sonde_buf *out, const struct sonde_series *s)
+/* Writes one sample line; `name` is its family's name, `name_len` long. */
+static void expo_sample(struct sonde_buf *out, const char *name, size_t name_len,
+                        const struct sonde_series *s)
 {
-    sonde_buf_puts(out, s->family->name);
-    if (s->nlabels) {
-        sonde_buf_append(out, "{", 1);
-        for (uint32_t i = 0; i < s->nlabels; i++) {
-            if (i)
-                sonde_buf_append(out, ",", 1);
-            sonde_buf_puts(out, s->labels[i].key);
-            sonde_buf_append(out, "=\"", 2);
-            expo_label_value(out, s->labels[i].value);
-            sonde_buf_append(out, "\"", 1);
-        }
-        sonde_buf_append(out, "}", 1);
+    char *p = expo_room(out, name_len + 1);
+    memcpy(p, name, name_len);
+    p += name_len;
+    for (uint32_t i = 0; i < s->nlabels; i++) {
+        *p++ = i ? ',' : '{';
+        out->len = (size_t)(p - out->data);
+        const char *key = s->labels[i].key, *value = s->labels[i].value;
+        size_t key_len = strlen(key), value_len = strlen(value);
+        p = expo_room(out, key_len + 2 * value_len + 4);
+        memcpy(p, key, key_len);
+        p += key_len;
+        *p++ = '=';
+        *p++ = '"';
+        p = expo_label_value(p, value, value_len);
+        *p++ = '"';
     }
-    char num[40];
-    sonde_buf_append(out, " ", 1);
-    sonde_buf_append(out, num, format_double(num, s->value));
-    sonde_buf_append(out, "\n", 1);
+    out->len = (size_t)(p - out->data);
+    p = expo_room(out, 40); /* '}', ' ', a number (< 32 bytes with its NUL), '\n' */
+    if (s->nlabels)
+        *p++ = '}';
+    *p++ = ' ';
+    p += format_double(p, s->value);
+    *p++ = '\n';
+    out->len = (size_t)(p - out->data);
+}
+
+void expo_render_cached(struct sonde_buf *out, const struct expo_source *src,
+                        enum expo_format format, struct expo_cache *cache)
+{
+    expo_runs(cache, src);
+    if (!expo_cache_matches(cache)) {
+        expo_group(cache);
+        expo_cache_keep(cache);
+    }
+    for (size_t g = 0; g < cache->ngroups; g++) {
+        size_t *run = &cache->order[cache->group_start[g]],
+               *end = &cache->order[cache->group_start[g + 1]];
+        const struct sonde_family *family = cache->runs[*run].series->family;
+        size_t name_len = strlen(family->name);
+        expo_family_header(out, family, name_len, format);
+        for (; run < end; run++) {
+            const struct expo_run *r = &cache->runs[*run];
+            for (size_t k = 0; k < r->count; k++)
+                expo_sample(out, family->name, name_len, &r->series[k]);
+        }
+    }
+    if (format == EXPO_OPENMETRICS)
+        sonde_buf_append(out, "# EOF\n", 6);
+    else if (out->data)
+        out->data[out->len] = '\0';
 }
 
 void expo_render(struct sonde_buf *out, const struct expo_source *src, enum expo_format format)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < src->nbatches; i++)
-        total += src->batches[i] ? src->batches[i]->nseries : 0;
-    const struct sonde_series **series = sonde_xmalloc((total ? total : 1) * sizeof(*series));
-    size_t *next = sonde_xmalloc((total ? total : 1) * sizeof(*next));
-    size_t cap = 64;
-    while (cap < total * 2)
-        cap *= 2;
-    struct expo_group *table = sonde_xcalloc(cap, sizeof(*table));
-    size_t n = 0, ngroups = 0;
-    const struct sonde_family *last_family = NULL;
-    size_t last_slot = 0;
-    for (size_t i = 0; i < src->nbatches; i++) {
-        const struct sonde_batch *b = src->batches[i];
-        for (size_t j = 0; b && j < b->nseries; j++, n++) {
-            const struct sonde_family *f = b->series[j].family;
-            series[n] = &b->series[j];
-            next[n] = SIZE_MAX;
-            size_t slot = last_slot;
-            if (f != last_family) { /* runs of one family are common */
-                slot = expo_hash(f->name) & (cap - 1);
-                while (table[slot].family && table[slot].family != f &&
-                       strcmp(table[slot].family->name, f->name) != 0)
-                    slot = (slot + 1) & (cap - 1);
-                last_family = f;
-                last_slot = slot;
-            }
-            if (!table[slot].family) {
-                table[slot].family = f;
-                table[slot].first = n;
-                ngroups++;
-            } else {
-                next[table[slot].last] = n;
-            }
-            table[slot].last = n;
-        }
-    }
-    /* Compact the used slots and sort the families by name. */
-    size_t g = 0;
-    for (size_t i = 0; i < cap; i++)
-        if (table[i].family)
-            table[g++] = table[i];
-    qsort(table, ngroups, sizeof(*table), expo_group_compare);
-    for (size_t i = 0; i < ngroups; i++) {
-        expo_family_header(out, table[i].family, format);
-        for (size_t k = table[i].first; k != SIZE_MAX; k = next[k])
-            expo_sample(out, series[k]);
-    }
-    free(table);
-    free(next);
-    free(series);
-    if (format == EXPO_OPENMETRICS)
-        sonde_buf_append(out, "# EOF\n", 6);
+    struct expo_cache *cache = expo_cache_new();
+    expo_render_cached(out, src, format, cache);
+    expo_cache_free(cache);
 }
 
 /* Reads the q value of one media range ("...;q=0.5"); 1 when absent. */
