@@ -21,6 +21,7 @@ config:::tests/fixtures
 webconfig:::tests/fixtures
 http:::tests/fixtures
 spool:::tests/fixtures
+netlink:::tests/fixtures
 cpu_stat:cpu:proc/stat:tests/fixtures/cpu
 kernel_stat:kernel:proc/stat:tests/fixtures/kernel
 system_loadavg:system:proc/loadavg:tests/fixtures/system
@@ -95,6 +96,16 @@ for t in $targets; do
         cp packaging/sonde.yaml "$corpus/"
     elif [ "$name" = textfile ]; then
         find tests/fixtures/textfile -name '*.prom' -type f -size -64k -exec cp {} "$corpus/" \;
+    elif [ "$name" = netlink ]; then
+        # one answer of each kind: counters (RTM_NEWSTATS), a link (RTM_NEWLINK), the end
+        python3 -c '
+import struct, sys
+def msg(kind, body, seq=1):
+    return struct.pack("=IHHII", 16 + len(body), kind, 2, seq, 0) + body
+stats = struct.pack("=BBHII", 0, 0, 0, 2, 1) + struct.pack("=HH", 4 + 8 * 24, 1) + bytes(range(192))
+link = struct.pack("=BBHiII", 0, 0, 1, 2, 0x1043, 0) + struct.pack("=HH", 9, 3) + b"eth0" + bytes(4)
+sys.stdout.buffer.write(msg(92, stats) + msg(16, link) + msg(16, link, 0) + msg(3, bytes(4)))
+' >"$corpus/dump"
     elif [ "$name" = webconfig ]; then
         printf '%s\n' 'tls_server_config: {cert_file: a.pem, key_file: a.key, client_auth_type:' \
             '  RequireAndVerifyClientCert, client_ca_file: ca.pem, min_version: TLS12}' \
