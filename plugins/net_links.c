@@ -134,10 +134,10 @@ static int net_links_compare_stats(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void net_links_sort(struct net_links *links)
+/* The table by index, duplicates dropped (a dump the kernel restarted may
+ * repeat an interface; qsort is not stable, and either copy will do). */
+static void net_links_sort_table(struct net_links *links)
 {
-    /* qsort is not stable: duplicates are rare and equal in all but a
-     * moment's counters, so either copy will do. */
     qsort(links->links, links->nlinks, sizeof(*links->links), net_links_compare_link);
     size_t n = 0;
     for (size_t i = 0; i < links->nlinks; i++) {
@@ -146,14 +146,26 @@ void net_links_sort(struct net_links *links)
         links->links[n++] = links->links[i];
     }
     links->nlinks = n;
+}
+
+/* The counters the same way: duplicates are equal in all but a moment's
+ * counts. */
+static void net_links_sort_stats(struct net_links *links)
+{
     qsort(links->stats, links->nstats, sizeof(*links->stats), net_links_compare_stats);
-    n = 0;
+    size_t n = 0;
     for (size_t i = 0; i < links->nstats; i++) {
         if (n > 0 && links->stats[n - 1].index == links->stats[i].index)
             n--;
         links->stats[n++] = links->stats[i];
     }
     links->nstats = n;
+}
+
+void net_links_sort(struct net_links *links)
+{
+    net_links_sort_table(links);
+    net_links_sort_stats(links);
 }
 
 const struct net_link *net_links_by_index(const struct net_links *links, int index)
@@ -291,8 +303,11 @@ int net_links_update(struct net_links *links)
             return rc;
     }
     rc = net_links_dump_stats(links);
-    if (rc == 0 && net_links_stale(links))
+    if (rc == 0 && net_links_stale(links)) {
         rc = net_links_dump_table(links);
+        if (rc == 0)
+            net_links_sort_table(links); /* kept sorted until the next dump */
+    }
     if (rc < 0) { /* a fresh socket next time: no half-read answer left in this one */
         close(links->fd);
         links->fd = -1;
@@ -300,7 +315,7 @@ int net_links_update(struct net_links *links)
         links->nstats = 0;
         return rc;
     }
-    net_links_sort(links);
+    net_links_sort_stats(links);
     return 0;
 }
 
