@@ -489,6 +489,18 @@ def run_floor_list(a, listfile, counts):
     return dict(parse_readfiles(out), counts=counts, list=listfile)
 
 
+def request_floor(a, size, n):
+    """CPU per request of bench/answer, a server that only answers each request with a body of
+    `size` bytes built once, over n paced scrapes: the least a scrape of that size costs."""
+    port = free_port()
+    p = spawn([a.answer, str(port), str(size)], f"{a.logdir}/answer.log")
+    try:
+        wait_http(port, p)
+        return windowed(p, port, n)
+    finally:
+        stop(p)
+
+
 def run_floor(a):
     out = subprocess.run([a.readfiles, str(a.floor_iters), str(round(INTERVAL * 1000))],
                          capture_output=True, text=True, timeout=120, check=True).stdout
@@ -843,6 +855,16 @@ def report(r, a):
         if bounds:
             add("  node_exporter / floor, the most any collector that reads these files can be "
                 "below node_exporter: " + ", ".join(bounds))
+        both = [t for t in tiers if t["floor"] and t["answer"]]
+        if both:
+            add("  with the request floor (bench/answer: the same body size, built once, sent on "
+                "the same paced scrapes) added to the files' floor:")
+            for t in both:
+                whole = t["floor"]["per_iter_us"] + t["answer"]
+                add(f"    {t['name']:6} request floor {fmt_us(t['answer'])} us, files + request "
+                    f"{fmt_us(whole)} us: node_exporter / that {t['ne'] / whole:.1f}x (the most "
+                    f"any exporter of these files can reach), sonde / that "
+                    f"{t['sonde'] / whole:.1f}x")
     add("")
     targets = [("peak RSS < 8 MB", peak < 8.0, f"{peak:.1f} MB"),
                ("wrk req/s sonde >= 10x node_exporter", ratio_wrk >= 10, f"{ratio_wrk:.1f}x")]
@@ -867,6 +889,8 @@ def report(r, a):
         r["summary"][f"{t['name']}_ne_us"] = t["ne"]
         if t["floor"]:
             r["summary"][f"{t['name']}_floor_us"] = t["floor"]["per_iter_us"]
+        if t["answer"]:
+            r["summary"][f"{t['name']}_request_floor_us"] = t["answer"]
     r["summary"].update(push_summary(r))
     return "\n".join(lines)
 
@@ -878,9 +902,11 @@ def tier_rows(r):
     rows = []
     for name, sk, nk in (("core", "sonde_core", "ne_core"), ("host", "sonde", "ne_equiv")):
         if sk in r and nk in r:
+            answer = r.get("answer_" + name)
             rows.append({"name": name, "sonde": r[sk].get("steady_us", r[sk]["per_cycle_us"]),
                          "sonde_total": r[sk]["per_cycle_us"],
-                         "ne": r[nk]["per_scrape_us"], "floor": r.get("floor_" + name)})
+                         "ne": r[nk]["per_scrape_us"], "floor": r.get("floor_" + name),
+                         "answer": answer and answer["per_scrape_us"]})
     return rows
 
 
@@ -901,7 +927,9 @@ def compare_previous(r, outdir, current):
             ("wrk_ne", "wrk node_exporter req/s"), ("collectd_us", "collectd us/cycle"),
             ("sonde_peak_mb", "sonde peak MB"), ("core_sonde_us", "core: sonde us/cycle"),
             ("core_ne_us", "core: node_exporter us"), ("core_floor_us", "core: floor us"),
-            ("host_floor_us", "host: floor us")] + [
+            ("host_floor_us", "host: floor us"),
+            ("core_request_floor_us", "core: request floor us"),
+            ("host_request_floor_us", "host: request floor us")] + [
         (k + "_cpu_per_m", "push " + k + " CPU s/1M") for k, _ in PUSH_ROWS]
     out = [f"== against the previous run ({prev[-1]})"]
     for k, name in keys:
@@ -918,6 +946,7 @@ def main():
     ap.add_argument("--sonde", required=True)
     ap.add_argument("--config")
     ap.add_argument("--readfiles", required=True)
+    ap.add_argument("--answer", help="bench/answer (built by run.sh): the request floor")
     ap.add_argument("--node-exporter", default="/usr/bin/prometheus-node-exporter")
     ap.add_argument("--collectd", default="/usr/sbin/collectd")
     ap.add_argument("--wrk", default="/usr/bin/wrk")
@@ -967,6 +996,11 @@ def main():
         r["sonde_marginal_us"] = (r["sonde"]["cpu_us"] - r["sonde_startup_us"]) / (a.cycles - 1)
         log(f"bench: sonde, core inputs, {a.cycles} cycles, one scrape per cycle")
         r["sonde_core"] = sonde_cycles(a, a.cycles, extra=CORE_ARGS)
+        if a.answer:
+            for tier, sk in (("host", "sonde"), ("core", "sonde_core")):
+                log(f"bench: request floor ({tier} body, {r[sk]['bytes']} bytes), "
+                    f"{a.scrapes} scrapes")
+                r["answer_" + tier] = request_floor(a, r[sk]["bytes"], a.scrapes)
         log(f"bench: sonde, {a.cycles // 2} cycles, no scrapes")
         r["sonde_noscrape"] = sonde_cycles(a, a.cycles // 2, do_scrape=False)
         log(f"bench: sonde, {a.cycles // 2} cycles, gzip scrapes")
