@@ -413,6 +413,7 @@ RE_PREAD = re.compile(r"^\d+ +pread64\(\d+<(.*?)>, .*, (\d+)\) = \d+")
 RE_OPEN = re.compile(r'^\d+ +openat\((?:AT_FDCWD|\d+)(?:<[^>]*>)?, "(?:[^"\\]|\\.)*", '
                      r"([A-Z_|0-9]+)(?:, 0?\d+)?\) = \d+<(.*)>$")
 RE_STATFS = re.compile(r'^\d+ +statfs\("((?:[^"\\]|\\.)*)", .*\) = 0')
+RE_NLSTATS = re.compile(r"^\d+ +sendto\(\d+<[^>]*>, \[?\{nlmsg_len=\d+, nlmsg_type=RTM_GETSTATS")
 
 
 def floor_list(a, name, extra=(), window=3.0):
@@ -429,7 +430,7 @@ def floor_list(a, name, extra=(), window=3.0):
         wait_http(port, p, "/metrics")
         time.sleep(1.0)  # past start-up: every file kept open is open
         subprocess.run(["timeout", "-s", "INT", str(window), a.strace, "-f", "-qq", "-y",
-                        "-p", str(p.pid), "-e", "trace=openat,pread64,statfs", "-o", trace],
+                        "-p", str(p.pid), "-e", "trace=openat,pread64,statfs,sendto", "-o", trace],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=window + 20)
         pid = p.pid
     finally:
@@ -444,6 +445,8 @@ def floor_list(a, name, extra=(), window=3.0):
                 key = ("d" if "O_DIRECTORY" in m.group(1) else "o", m.group(2))
             elif (m := RE_STATFS.match(line)):
                 key = ("s", m.group(1))
+            elif RE_NLSTATS.match(line):
+                key = ("n", "RTM_GETSTATS")  # the interfaces' counters over rtnetlink
             else:
                 continue
             path = re.sub(rf"^/proc/{pid}/", "/proc/self/", key[1])
@@ -456,7 +459,7 @@ def floor_list(a, name, extra=(), window=3.0):
     with open(out, "w") as f:
         for kind, path in sorted(keep):
             f.write(f"{kind} {path}\n")
-    counts = {k: sum(1 for kind, _ in keep if kind == k) for k in "pods"}
+    counts = {k: sum(1 for kind, _ in keep if kind == k) for k in "podsn"}
     if not keep:
         raise BenchError(f"strace saw no file read by sonde ({trace})")
     return out, counts
@@ -489,11 +492,12 @@ def run_floor_list(a, listfile, counts):
     return dict(parse_readfiles(out), counts=counts, list=listfile)
 
 
-def request_floor(a, size, n):
-    """CPU per request of bench/answer, a server that only answers each request with a body of
-    `size` bytes built once, over n paced scrapes: the least a scrape of that size costs."""
+def request_floor(a, server, size, n):
+    """CPU per request of `server` (bench/answer or answer_mhd), which only answers each request
+    with a body of `size` bytes built once, over n paced scrapes: the least a scrape of that
+    size costs, with epoll alone or with libmicrohttpd."""
     port = free_port()
-    p = spawn([a.answer, str(port), str(size)], f"{a.logdir}/answer.log")
+    p = spawn([server, str(port), str(size)], f"{a.logdir}/answer.log")
     try:
         wait_http(port, p)
         return windowed(p, port, n)
@@ -842,7 +846,7 @@ def report(r, a):
             "floor of the same files")
         add(f"  {'inputs':6} {'sonde us':>9} {'(total/cycles)':>14} {'node_exporter us':>17} "
             f"{'ne/sonde':>9} {'floor us':>9} {'sonde/floor':>12}  files read (p kept open, "
-            f"o opened, d dirs, s statvfs)")
+            f"o opened, d dirs, s statvfs, n netlink dumps)")
         for t in tiers:
             fl = t["floor"]
             add(f"  {t['name']:6} {fmt_us(t['sonde']):>9} {fmt_us(t['sonde_total']):>14} "
@@ -857,14 +861,22 @@ def report(r, a):
                 "below node_exporter: " + ", ".join(bounds))
         both = [t for t in tiers if t["floor"] and t["answer"]]
         if both:
-            add("  with the request floor (bench/answer: the same body size, built once, sent on "
-                "the same paced scrapes) added to the files' floor:")
+            add("  with a request floor added to the files' floor (a server that only answers the "
+                "same paced scrapes with a body of the same size, built once: bench/answer over "
+                "epoll, bench/answer_mhd over libmicrohttpd):")
             for t in both:
-                whole = t["floor"]["per_iter_us"] + t["answer"]
-                add(f"    {t['name']:6} request floor {fmt_us(t['answer'])} us, files + request "
-                    f"{fmt_us(whole)} us: node_exporter / that {t['ne'] / whole:.1f}x (the most "
-                    f"any exporter of these files can reach), sonde / that "
-                    f"{t['sonde'] / whole:.1f}x")
+                files = t["floor"]["per_iter_us"]
+                parts = []
+                for label, key in (("epoll", "answer"), ("libmicrohttpd", "answer_mhd")):
+                    if t[key]:
+                        whole = files + t[key]
+                        parts.append(f"{label} {fmt_us(t[key])} us: files + request "
+                                     f"{fmt_us(whole)} us, node_exporter / that "
+                                     f"{t['ne'] / whole:.1f}x, sonde / that "
+                                     f"{t['sonde'] / whole:.1f}x")
+                add(f"    {t['name']:6} " + "; ".join(parts))
+            add("  (node_exporter / (files + request) is the most that an exporter of these "
+                "files, answering these scrapes, can be below node_exporter)")
     add("")
     targets = [("peak RSS < 8 MB", peak < 8.0, f"{peak:.1f} MB"),
                ("wrk req/s sonde >= 10x node_exporter", ratio_wrk >= 10, f"{ratio_wrk:.1f}x")]
@@ -891,6 +903,8 @@ def report(r, a):
             r["summary"][f"{t['name']}_floor_us"] = t["floor"]["per_iter_us"]
         if t["answer"]:
             r["summary"][f"{t['name']}_request_floor_us"] = t["answer"]
+        if t["answer_mhd"]:
+            r["summary"][f"{t['name']}_request_floor_mhd_us"] = t["answer_mhd"]
     r["summary"].update(push_summary(r))
     return "\n".join(lines)
 
@@ -902,11 +916,12 @@ def tier_rows(r):
     rows = []
     for name, sk, nk in (("core", "sonde_core", "ne_core"), ("host", "sonde", "ne_equiv")):
         if sk in r and nk in r:
-            answer = r.get("answer_" + name)
+            answer, mhd = r.get("answer_" + name), r.get("answer_mhd_" + name)
             rows.append({"name": name, "sonde": r[sk].get("steady_us", r[sk]["per_cycle_us"]),
                          "sonde_total": r[sk]["per_cycle_us"],
                          "ne": r[nk]["per_scrape_us"], "floor": r.get("floor_" + name),
-                         "answer": answer and answer["per_scrape_us"]})
+                         "answer": answer and answer["per_scrape_us"],
+                         "answer_mhd": mhd and mhd["per_scrape_us"]})
     return rows
 
 
@@ -929,7 +944,9 @@ def compare_previous(r, outdir, current):
             ("core_ne_us", "core: node_exporter us"), ("core_floor_us", "core: floor us"),
             ("host_floor_us", "host: floor us"),
             ("core_request_floor_us", "core: request floor us"),
-            ("host_request_floor_us", "host: request floor us")] + [
+            ("host_request_floor_us", "host: request floor us"),
+            ("core_request_floor_mhd_us", "core: request floor MHD us"),
+            ("host_request_floor_mhd_us", "host: request floor MHD us")] + [
         (k + "_cpu_per_m", "push " + k + " CPU s/1M") for k, _ in PUSH_ROWS]
     out = [f"== against the previous run ({prev[-1]})"]
     for k, name in keys:
@@ -947,6 +964,7 @@ def main():
     ap.add_argument("--config")
     ap.add_argument("--readfiles", required=True)
     ap.add_argument("--answer", help="bench/answer (built by run.sh): the request floor")
+    ap.add_argument("--answer-mhd", help="bench/answer_mhd: the same over libmicrohttpd")
     ap.add_argument("--node-exporter", default="/usr/bin/prometheus-node-exporter")
     ap.add_argument("--collectd", default="/usr/sbin/collectd")
     ap.add_argument("--wrk", default="/usr/bin/wrk")
@@ -996,11 +1014,12 @@ def main():
         r["sonde_marginal_us"] = (r["sonde"]["cpu_us"] - r["sonde_startup_us"]) / (a.cycles - 1)
         log(f"bench: sonde, core inputs, {a.cycles} cycles, one scrape per cycle")
         r["sonde_core"] = sonde_cycles(a, a.cycles, extra=CORE_ARGS)
-        if a.answer:
+        for key, server in (("answer_", a.answer), ("answer_mhd_", a.answer_mhd)):
             for tier, sk in (("host", "sonde"), ("core", "sonde_core")):
-                log(f"bench: request floor ({tier} body, {r[sk]['bytes']} bytes), "
-                    f"{a.scrapes} scrapes")
-                r["answer_" + tier] = request_floor(a, r[sk]["bytes"], a.scrapes)
+                if server:
+                    log(f"bench: request floor ({os.path.basename(server)}, {tier} body, "
+                        f"{r[sk]['bytes']} bytes), {a.scrapes // 2} scrapes")
+                    r[key + tier] = request_floor(a, server, r[sk]["bytes"], a.scrapes // 2)
         log(f"bench: sonde, {a.cycles // 2} cycles, no scrapes")
         r["sonde_noscrape"] = sonde_cycles(a, a.cycles // 2, do_scrape=False)
         log(f"bench: sonde, {a.cycles // 2} cycles, gzip scrapes")

@@ -7,16 +7,22 @@
  * With --list, the files come from FILE (bench.py writes it from the system
  * calls a running sonde made): one "KIND PATH" per line, KIND p (kept open,
  * pread from 0 until EOF), o (opened, read until EOF and closed each round),
- * d (a directory listed each round) or s (statvfs). A file of kind o is
- * opened relative to its directory, kept open, as the cheapest way there.
+ * d (a directory listed each round), s (statvfs) or n (PATH is RTM_GETSTATS:
+ * one rtnetlink dump of the interfaces' counters, on a socket kept open). A
+ * file of kind o is opened relative to its directory, kept open, as the
+ * cheapest way there.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,9 +184,9 @@ static int readfiles_parse_count(const char *s, unsigned long *out)
 #define READFILES_LIST_MAX 8192
 
 struct readfiles_entry {
-    char kind;        /* p, o, d or s */
+    char kind;        /* p, o, d, s or n */
     char *path;       /* owned */
-    int fd;           /* kind p: the file, kept open; kind o: its directory */
+    int fd;           /* kind p: the file, kept open; o: its directory; n: the socket */
     const char *name; /* kind o: the file's name in that directory (in path) */
 };
 
@@ -194,7 +200,7 @@ static long readfiles_load_list(const char *file, struct readfiles_entry *entrie
     long n = 0;
     while (n < READFILES_LIST_MAX && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
-        if (strlen(line) < 3 || line[1] != ' ' || !strchr("pods", line[0]))
+        if (strlen(line) < 3 || line[1] != ' ' || !strchr("podsn", line[0]))
             continue;
         size_t len = strlen(line + 2) + 1;
         char *path = malloc(len); /* freed at exit in readfiles_list_main */
@@ -206,6 +212,8 @@ static long readfiles_load_list(const char *file, struct readfiles_entry *entrie
         entries[n].fd = -1;
         if (line[0] == 'p')
             entries[n].fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (line[0] == 'n')
+            entries[n].fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
         char *slash = strrchr(path, '/');
         if (line[0] == 'o' && slash && slash != path) {
             /* The directory of the previous entry is often this one's. */
@@ -226,6 +234,35 @@ static long readfiles_load_list(const char *file, struct readfiles_entry *entrie
     return n;
 }
 
+/* One RTM_GETSTATS dump of every interface's 64-bit counters, read to its
+ * end; returns the bytes received. */
+static long readfiles_netlink_stats(int fd, char *buf, size_t size)
+{
+    struct {
+        struct nlmsghdr h;
+        struct if_stats_msg stats;
+    } req = {
+        .h = {.nlmsg_len = sizeof(req),
+              .nlmsg_type = RTM_GETSTATS,
+              .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+        .stats = {.family = AF_UNSPEC, .filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64)}};
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (fd < 0 || sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+        return 0;
+    long n = 0;
+    for (;;) {
+        ssize_t got = recv(fd, buf, size, 0);
+        if (got <= 0)
+            return n;
+        n += got;
+        int left = (int)got;
+        for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, left);
+             h = NLMSG_NEXT(h, left))
+            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+                return n;
+    }
+}
+
 /* One entry's work; returns bytes seen so the work is not optimised away. */
 static long readfiles_entry_once(struct readfiles_entry *e, char *buf, size_t size)
 {
@@ -244,6 +281,8 @@ static long readfiles_entry_once(struct readfiles_entry *e, char *buf, size_t si
         close(fd);
         return n;
     }
+    case 'n':
+        return readfiles_netlink_stats(e->fd, buf, size);
     case 'd': {
         DIR *dir = opendir(e->path);
         if (!dir)
@@ -273,7 +312,8 @@ static int readfiles_list_main(int argc, char **argv)
     static char buf[READFILES_BUF];
     long count = readfiles_load_list(argv[2], entries);
     if (count <= 0) {
-        fprintf(stderr, "readfiles: %s: %s\n", argv[2], count < 0 ? strerror((int)-count) : "empty");
+        fprintf(stderr, "readfiles: %s: %s\n", argv[2],
+                count < 0 ? strerror((int)-count) : "empty");
         return 1;
     }
     long sink = 0;
@@ -282,7 +322,7 @@ static int readfiles_list_main(int argc, char **argv)
             sink += readfiles_entry_once(&entries[i], buf, sizeof(buf));
     /* Per kind, then the whole set. */
     unsigned long per = n / 4 ? n / 4 : 1;
-    for (const char *k = "pods"; *k; k++) {
+    for (const char *k = "podsn"; *k; k++) {
         long of_kind = 0;
         double t0 = readfiles_cpu_us();
         for (unsigned long it = 0; it < per; it++)

@@ -47,8 +47,11 @@ trap 'exit 130' INT TERM HUP
 
 # The floor program, built like sonde (-O2).
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$tmp/readfiles" "$here/readfiles.c"
-# The request floor: a server that only answers each scrape with a body built once.
+# The request floors: servers that only answer each scrape with a body built once, over
+# epoll and over libmicrohttpd (sonde's library).
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$tmp/answer" "$here/answer.c"
+cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$tmp/answer_mhd" "$here/answer_mhd.c" \
+    -lmicrohttpd
 
 # The push outputs' driver, linked with sonde's libraries by the main Makefile's rules (its
 # flags and libraries, whatever the plugins need). Without it the push part is skipped.
@@ -87,8 +90,8 @@ echo "bench: sonde $("$sonde" --version 2>/dev/null | cut -d' ' -f2), node_expor
 
 # timeout(1) forwards TERM to python, whose handlers end its own children.
 timeout -k 10 "$limit" python3 "$here/bench.py" --sonde "$sonde" ${config:+--config "$config"} \
-    --readfiles "$tmp/readfiles" --answer "$tmp/answer" --tmpdir "$tmp" --outdir "$outdir" \
-    --perf "$perf" \
+    --readfiles "$tmp/readfiles" --answer "$tmp/answer" --answer-mhd "$tmp/answer_mhd" \
+    --tmpdir "$tmp" --outdir "$outdir" --perf "$perf" \
     ${pushbench:+--pushbench "$pushbench"} $push_only &
 pypid=$!
 rc=0
